@@ -1,0 +1,479 @@
+"""The checking engine: runs any exercise spec over landmarks and counts, times and flags.
+
+Per frame: smooth the landmarks (One Euro), compute the spec's metrics for both body sides
+(vectorised), gate on visibility, pick the side, then step a small state machine:
+
+    not_visible -> setup (getting into position) -> rest <-> attempt (moving / hold)
+
+* setup: nothing counts until the start posture (rep metric in its rest zone plus the spec's
+  start conditions) has been held for `start.hold_s` with the needed landmarks visible.
+* rest -> attempt when the rep metric crosses its `active` threshold; attempt -> rest when it
+  is back in the rest zone for `min_rest_s`. The gap between the thresholds is the hysteresis.
+  An attempt that spent less than `min_active_s` in the active zone is jitter, not a rep.
+* a hold is time in the active zone with the rep metric still (speed below `still_speed`).
+* form rules are conditions on metrics in a phase that must persist `persist_s` to be flagged.
+* landmarks out of sight for longer than `dropout_s` abandon the current attempt (no rep,
+  no verdict) and send the person back to setup.
+
+`Checker.process` is stateful, so a whole file at once and a live camera frame by frame give
+the same result.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from posecheck.landmarks import LandmarkSequence
+from posecheck.metrics import METRIC_FUNCTIONS, BodyScale, gather_point, point_indices
+from posecheck.smoothing import OneEuroFilter
+from posecheck.spec import Condition, ExerciseSpec, RuleSpec
+
+SIDES = ("left", "right")
+DROPOUT_S = 0.5  # landmarks may vanish this long without ending an attempt
+SPEED_WINDOW_S = 0.3  # window over which the rep metric's speed is measured
+HOLD_ENTER_S = 0.2  # still this long in the active zone to start a hold
+HOLD_EXIT_S = 0.3  # moving this long to end a hold
+SIDE_SWITCH_MARGIN = 0.15  # hysteresis of the automatic side choice
+IN_FRAME_MARGIN = 0.02
+BASELINE_FOLLOW_S = 3.0  # time constant with which a start-relative rest level follows drift  # fraction of the frame a landmark may lie outside it
+
+MESSAGE_NOT_VISIBLE = "Can't see you: move so your whole body is in the picture"
+
+
+@dataclass
+class FaultEvent:
+    rule: str
+    message: str
+    severity: str
+    start_t: float
+    end_t: float
+    rep: int | None = None
+
+
+@dataclass
+class Rep:
+    index: int
+    side: str
+    start_t: float
+    end_t: float
+    hold_s: float = 0.0
+    hold_start_t: float | None = None
+    hold_end_t: float | None = None
+    peak: float = float("nan")  # best rep-metric value reached (in the spec's units)
+    faults: list[FaultEvent] = field(default_factory=list)
+
+    @property
+    def good(self) -> bool:
+        return not any(f.severity == "fault" for f in self.faults)
+
+
+@dataclass(frozen=True)
+class FrameState:
+    """What the overlay shows for one frame."""
+
+    t: float
+    phase: str  # not_visible | setup | rest | moving | hold
+    side: str
+    reps: int
+    good_reps: int
+    reps_by_side: tuple[int, int]
+    hold_s: float
+    gauge_value: float
+    messages: tuple[tuple[str, str], ...]  # (severity, message), most important first
+
+
+@dataclass
+class CheckResult:
+    reps: list[Rep]
+    faults_outside_reps: list[FaultEvent]
+    not_visible: list[tuple[float, float]]  # intervals in seconds
+    frames: int
+    frames_not_visible: int
+    abandoned_attempts: int
+    counting_started_t: float | None
+
+    @property
+    def good_reps(self) -> int:
+        return sum(rep.good for rep in self.reps)
+
+    def reps_on(self, side: str) -> int:
+        return sum(rep.side == side for rep in self.reps)
+
+
+@dataclass
+class _Attempt:
+    side: str
+    start_t: float
+    active_s: float = 0.0
+    hold_s: float = 0.0
+    hold_start_t: float | None = None
+    hold_end_t: float | None = None
+    holding: bool = False
+    still_for: float = 0.0
+    moving_for: float = 0.0
+    below_rest_for: float = 0.0
+    end_t: float | None = None
+    peak: float = -np.inf
+    extremes: dict[str, list[float]] = field(default_factory=dict)  # metric -> [min, max]
+    hold_start_values: dict[str, float] = field(default_factory=dict)
+    faults: list[FaultEvent] = field(default_factory=list)
+
+
+class Checker:
+    """Runs one exercise spec over landmark sequences, frame by frame, keeping state."""
+
+    def __init__(self, spec: ExerciseSpec, side: str = "auto", smoothing: bool = True) -> None:
+        if side not in ("auto", "left", "right"):
+            raise ValueError(f"side must be auto, left or right, not {side!r}")
+        self.spec = spec
+        self.fixed_side = None if side == "auto" else side
+        self.smoothing = smoothing
+        self._image_filter = OneEuroFilter(min_cutoff_hz=1.0, beta=3.0)
+        self._world_filter = OneEuroFilter(min_cutoff_hz=1.0, beta=3.0)
+        self._scales = {"image": BodyScale(), "world": BodyScale()}
+        self._visible_idx = {s: sorted({i for p in spec.visible for i in point_indices(p, s)}) for s in SIDES}
+        self._side_core = {s: [point_indices(p, s)[0] for p in ("shoulder", "hip", "knee", "ankle")] for s in SIDES}
+        rep = spec.reps
+        self._rest = rep.toward_active(rep.rest)
+        self._active = rep.toward_active(rep.active)
+        self._still_speed = rep.still_speed if rep.still_speed is not None else 0.5 * rep.band
+        # state
+        self.phase = "setup"
+        self.side = self.fixed_side or "left"
+        self._side_score = 0.0
+        self._invisible_for = 0.0
+        self._start_ok_for = 0.0
+        self._baseline = 0.0  # rep metric in the start posture, when the spec measures from it
+        self._baseline_sum = 0.0
+        self._last_t: float | None = None
+        self._last_rest_t = 0.0
+        self._rest_values: dict[str, float] = {}
+        self._speed_history: deque[tuple[float, float]] = deque()
+        self._attempt: _Attempt | None = None
+        self._rule_since: dict[str, float | None] = {r.id: None for r in spec.rules}
+        self._open_faults: dict[str, FaultEvent] = {}
+        self._recent_messages: list[tuple[float, str, str]] = []  # (until_t, severity, message)
+        self._not_visible_start: float | None = None
+        self.result = CheckResult([], [], [], 0, 0, 0, None)
+
+    # --- per-chunk vectorised work --------------------------------------------------------
+
+    def _smooth(self, seq: LandmarkSequence) -> tuple[np.ndarray, np.ndarray]:
+        if not self.smoothing:
+            return seq.xy, seq.world
+        norm = float(max(seq.image_size))
+        xy = self._image_filter.run(seq.xy / norm, seq.t) * norm
+        world = self._world_filter.run(seq.world, seq.t)
+        return xy, world
+
+    def metric_values(self, xy: np.ndarray, world: np.ndarray, t: np.ndarray) -> dict[str, np.ndarray]:
+        """(T, 2) values of every metric, column 0 for the left side, 1 for the right."""
+        coords = {"image": xy, "world": world}
+        scale = {space: self._scales[space].update(coords[space]) for space in coords}
+        values = {}
+        for name, metric in self.spec.metrics.items():
+            fn = METRIC_FUNCTIONS[metric.function].function
+            columns = []
+            for s in SIDES:
+                points = [gather_point(coords[metric.space], p, s) for p in metric.points]
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    columns.append(fn(*points, scale[metric.space]))
+            values[name] = np.stack(columns, axis=1)
+        return values
+
+    def _visibility(self, seq: LandmarkSequence, xy: np.ndarray) -> np.ndarray:
+        """(T, 2) lowest visibility of the needed landmarks per side (0 if out of frame)."""
+        width, height = seq.image_size
+        with np.errstate(invalid="ignore"):
+            inside = (
+                (xy[..., 0] >= -IN_FRAME_MARGIN * width)
+                & (xy[..., 0] <= (1 + IN_FRAME_MARGIN) * width)
+                & (xy[..., 1] >= -IN_FRAME_MARGIN * height)
+                & (xy[..., 1] <= (1 + IN_FRAME_MARGIN) * height)
+            )
+        vis = np.where(inside, seq.visibility, 0.0)
+        return np.stack([vis[:, self._visible_idx[s]].min(axis=1) for s in SIDES], axis=1)
+
+    def _facing_score(self, seq: LandmarkSequence) -> np.ndarray:
+        """(T,) > 0 when the left side faces the camera (more visible and nearer)."""
+        left, right = self._side_core["left"], self._side_core["right"]
+        vis = seq.visibility[:, left].mean(axis=1) - seq.visibility[:, right].mean(axis=1)
+        near = seq.z[:, right].mean(axis=1) - seq.z[:, left].mean(axis=1)
+        return np.nan_to_num(vis + near)
+
+    def process(self, seq: LandmarkSequence) -> list[FrameState]:
+        """Advance over a chunk of frames (a whole clip or one live frame)."""
+        if len(seq) == 0:
+            return []
+        xy, world = self._smooth(seq)
+        values = self.metric_values(xy, world, seq.t)
+        visibility = self._visibility(seq, xy)
+        facing = self._facing_score(seq)
+        rows = {name: v.tolist() for name, v in values.items()}
+        vis_rows = visibility.tolist()
+        return [
+            self._step(float(seq.t[i]), {k: r[i] for k, r in rows.items()}, vis_rows[i], float(facing[i]))
+            for i in range(len(seq))
+        ]
+
+    # --- the state machine ---------------------------------------------------------------
+
+    def _choose_side(self, values: dict[str, list[float]], facing: float) -> None:
+        if self.fixed_side is not None and self.spec.sides == "facing_camera":
+            self.side = self.fixed_side
+            return
+        if self.spec.sides == "working_side":
+            rep_values = [self.spec.reps.toward_active(v) for v in values[self.spec.reps.metric]]
+            rep_values = [v if v == v else -np.inf for v in rep_values]
+            self.side = SIDES[int(rep_values[1] > rep_values[0])]
+            return
+        self._side_score = 0.9 * self._side_score + 0.1 * facing
+        if self._side_score > SIDE_SWITCH_MARGIN:
+            self.side = "left"
+        elif self._side_score < -SIDE_SWITCH_MARGIN:
+            self.side = "right"
+
+    def _step(self, t: float, values: dict[str, list[float]], visibility: list[float], facing: float) -> FrameState:
+        dt = 0.0 if self._last_t is None else min(t - self._last_t, 0.5)
+        self._last_t = t
+        self.result.frames += 1
+        if self._attempt is None:
+            self._choose_side(values, facing)
+        side_i = SIDES.index(self.side)
+        here = {name: v[side_i] for name, v in values.items()}
+        raw = self.spec.reps.toward_active(here[self.spec.reps.metric])
+        v = raw - self._baseline
+        visible = visibility[side_i] >= self.spec.min_visibility and v == v
+
+        if not visible:
+            self._invisible_for += dt
+            self.result.frames_not_visible += 1
+            if self._not_visible_start is None:
+                self._not_visible_start = t
+            if self._invisible_for >= DROPOUT_S and self.phase != "not_visible":
+                if self._attempt is not None:
+                    self.result.abandoned_attempts += 1
+                    self._attempt = None
+                self._close_faults(t, drop=True)
+                self.phase = "not_visible"
+                self._start_ok_for = self._baseline_sum = 0.0
+            return self._frame_state(t, here)
+        if self._not_visible_start is not None:
+            self.result.not_visible.append((self._not_visible_start, t))
+            self._not_visible_start = None
+        self._invisible_for = 0.0
+        if self.phase == "not_visible":
+            self.phase = "setup"
+
+        self._track_speed(t, raw)
+        if self.phase == "setup":
+            self._step_setup(t, dt, raw, here)
+        elif self.phase == "rest":
+            self._step_rest(t, dt, raw, here)
+        else:
+            self._step_attempt(t, dt, v, here)
+        self._apply_rules(t, dt, here)
+        return self._frame_state(t, here)
+
+    def _track_speed(self, t: float, v: float) -> None:
+        self._speed_history.append((t, v))
+        while len(self._speed_history) > 2 and t - self._speed_history[0][0] > SPEED_WINDOW_S:
+            self._speed_history.popleft()
+
+    def _speed(self) -> float:
+        (t0, v0), (t1, v1) = self._speed_history[0], self._speed_history[-1]
+        return abs(v1 - v0) / (t1 - t0) if t1 > t0 else 0.0
+
+    def _step_setup(self, t: float, dt: float, raw: float, here: dict[str, float]) -> None:
+        """Getting into position: the start posture must be held, still, for start.hold_s."""
+        from_start = self.spec.reps.from_start
+        in_start = all(_check(c, here, {}) for c in self.spec.start.require)
+        if from_start:
+            in_start = in_start and self._speed() <= self._still_speed
+        else:
+            in_start = in_start and raw <= self._rest
+        if not in_start:
+            self._start_ok_for = self._baseline_sum = 0.0
+            return
+        self._start_ok_for += dt
+        self._baseline_sum += raw * dt
+        if self._start_ok_for >= self.spec.start.hold_s:
+            if from_start:
+                self._baseline = self._baseline_sum / max(self._start_ok_for, 1e-9)
+            self.phase = "rest"
+            if self.result.counting_started_t is None:
+                self.result.counting_started_t = t
+            self._step_rest(t, 0.0, raw, here)
+
+    def _step_rest(self, t: float, dt: float, raw: float, here: dict[str, float]) -> None:
+        v = raw - self._baseline
+        if self.spec.reps.from_start and v <= self._rest:
+            # follow slow changes of the resting level (e.g. settling on the mat)
+            self._baseline += min(dt / BASELINE_FOLLOW_S, 1.0) * (raw - self._baseline)
+        if v <= self._rest:
+            self._last_rest_t = t
+            self._rest_values = dict(here)
+        if v >= self._active:
+            self._attempt = _Attempt(side=self.side, start_t=self._last_rest_t)
+            self.phase = "moving"
+
+    def _step_attempt(self, t: float, dt: float, v: float, here: dict[str, float]) -> None:
+        a = self._attempt
+        assert a is not None
+        a.peak = max(a.peak, v)
+        for name, value in here.items():
+            if value == value:
+                lo_hi = a.extremes.setdefault(name, [value, value])
+                lo_hi[0], lo_hi[1] = min(lo_hi[0], value), max(lo_hi[1], value)
+        if v >= self._active:
+            a.active_s += dt
+        still = self._speed() <= self._still_speed and v >= self._active
+        a.still_for = a.still_for + dt if still else 0.0
+        a.moving_for = 0.0 if still else a.moving_for + dt
+        if not a.holding and a.still_for >= HOLD_ENTER_S and self.spec.reps.timed_hold:
+            a.holding = True
+            if a.hold_start_t is None:
+                a.hold_start_t = t - a.still_for
+                a.hold_start_values = dict(here)
+            a.hold_s += a.still_for - dt
+        elif a.holding and (a.moving_for >= HOLD_EXIT_S or v < self._active):
+            a.holding = False
+            a.hold_end_t = t - a.moving_for
+        if a.holding:
+            a.hold_s += dt
+            a.hold_end_t = t
+        self.phase = "hold" if a.holding else "moving"
+
+        if v <= self._rest:
+            if a.below_rest_for == 0.0:
+                a.end_t = t
+            a.below_rest_for += dt
+            if a.below_rest_for >= self.spec.reps.min_rest_s:
+                self._finish_attempt(t)
+        else:
+            a.below_rest_for = 0.0
+            a.end_t = None
+
+    def _finish_attempt(self, t: float) -> None:
+        a = self._attempt
+        assert a is not None
+        self._close_faults(t)
+        self._attempt = None
+        self.phase = "rest"
+        self._last_rest_t = t
+        if a.active_s < self.spec.reps.min_active_s:
+            return  # a twitch, not an attempt
+        rep = Rep(
+            index=len(self.result.reps),
+            side=a.side,
+            start_t=a.start_t,
+            end_t=a.end_t if a.end_t is not None else t,
+            hold_s=round(a.hold_s, 3),
+            hold_start_t=a.hold_start_t,
+            hold_end_t=a.hold_end_t,
+            peak=self.spec.reps.toward_active(a.peak),
+            faults=a.faults,
+        )
+        dose = self.spec.dose
+        if self.spec.reps.timed_hold and dose.hold_s and rep.hold_s < dose.hold_s[0] - dose.hold_tolerance_s:
+            message = f"Hold the position for {dose.hold_s[0]:g} s: that hold was {rep.hold_s:.1f} s"
+            rep.faults.append(FaultEvent("hold_short", message, "fault", rep.start_t, rep.end_t))
+            self._recent_messages.append((t + 2.0, "fault", message))
+        for fault in rep.faults:
+            fault.rep = rep.index
+        self.result.reps.append(rep)
+
+    # --- form rules ----------------------------------------------------------------------
+
+    def _rule_applies(self, rule: RuleSpec) -> bool:
+        phase = self.phase
+        if rule.during == "counting":
+            return phase in ("rest", "moving", "hold")
+        if rule.during == "attempt":
+            return phase in ("moving", "hold")
+        if rule.during == "hold":
+            return phase == "hold" and self._attempt is not None and self._attempt.still_for > 0.0
+        return phase == rule.during
+
+    def _apply_rules(self, t: float, dt: float, here: dict[str, float]) -> None:
+        attempt = self._attempt
+        references = {"start": self._rest_values}
+        if attempt is not None:
+            references["hold_start"] = attempt.hold_start_values
+            references["peak"] = {k: hi for k, (lo, hi) in attempt.extremes.items()}
+            references["trough"] = {k: lo for k, (lo, hi) in attempt.extremes.items()}
+        for rule in self.spec.rules:
+            firing = self._rule_applies(rule) and _check(rule.condition, here, references)
+            since = self._rule_since[rule.id]
+            if not firing:
+                self._rule_since[rule.id] = None
+                if rule.id in self._open_faults:
+                    self._open_faults.pop(rule.id).end_t = t
+                continue
+            if since is None:
+                self._rule_since[rule.id] = since = t
+            if rule.id not in self._open_faults and t - since >= rule.persist_s:
+                event = FaultEvent(rule.id, rule.message, rule.severity, since, t)
+                self._open_faults[rule.id] = event
+                if attempt is not None and not any(f.rule == rule.id for f in attempt.faults):
+                    attempt.faults.append(event)
+                elif attempt is None:
+                    self.result.faults_outside_reps.append(event)
+            if rule.id in self._open_faults:
+                self._open_faults[rule.id].end_t = t
+
+    def _close_faults(self, t: float, drop: bool = False) -> None:
+        for event in self._open_faults.values():
+            event.end_t = t
+            if not drop:
+                self._recent_messages.append((t + 1.5, event.severity, event.message))
+        self._open_faults.clear()
+        self._rule_since = dict.fromkeys(self._rule_since)
+
+    # --- output --------------------------------------------------------------------------
+
+    def _frame_state(self, t: float, here: dict[str, float]) -> FrameState:
+        messages = [(e.severity, e.message) for e in self._open_faults.values()]
+        self._recent_messages = [m for m in self._recent_messages if m[0] > t]
+        messages += [(sev, msg) for _, sev, msg in self._recent_messages if (sev, msg) not in messages]
+        if self.phase == "not_visible":
+            messages.insert(0, ("info", MESSAGE_NOT_VISIBLE))
+        elif self.phase == "setup":
+            messages.append(("info", self.spec.start.message))
+        messages.sort(key=lambda m: {"fault": 0, "warning": 1}.get(m[0], 2))
+        gauge = self.spec.gauge
+        reps = self.result.reps
+        return FrameState(
+            t=t,
+            phase=self.phase,
+            side=self.side,
+            reps=len(reps),
+            good_reps=sum(r.good for r in reps),
+            reps_by_side=(self.result.reps_on("left"), self.result.reps_on("right")),
+            hold_s=self._attempt.hold_s if self._attempt is not None else 0.0,
+            gauge_value=here[gauge.metric] if gauge is not None else float("nan"),
+            messages=tuple(messages),
+        )
+
+    def finish(self) -> CheckResult:
+        """Close the run: an attempt still in progress at the end is not counted."""
+        t = self._last_t or 0.0
+        if self._attempt is not None:
+            self.result.abandoned_attempts += 1
+            self._attempt = None
+        self._close_faults(t, drop=True)
+        if self._not_visible_start is not None:
+            self.result.not_visible.append((self._not_visible_start, t))
+            self._not_visible_start = None
+        return self.result
+
+
+def _check(condition: Condition, here: dict[str, float], references: dict[str, dict[str, float]]) -> bool:
+    """Whether a condition holds now; relative conditions compare with a reference value."""
+    value = here[condition.metric]
+    if condition.relative_to != "value":
+        value -= references.get(condition.relative_to, {}).get(condition.metric, float("nan"))
+    return condition.holds(value)

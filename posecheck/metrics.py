@@ -1,0 +1,197 @@
+"""The metric library: a few generic, vectorised measures over landmark coordinates.
+
+Every metric function takes `(T, D)` point arrays (D = 2 for image pixels, 3 for world
+metres) plus a `(T,)` body scale (torso length in the same units) and returns a `(T,)`
+float array, NaN where an input is NaN. Exercise specs name these functions in their
+`[metrics]` table; `METRIC_FUNCTIONS` says which points each one takes.
+
+Conventions: "up" is against gravity, i.e. -y in both MediaPipe's image and world
+coordinates (the camera is assumed roughly level). Lengths are divided by the torso length
+(mid-shoulder to mid-hip) so thresholds hold for any body size and camera distance.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from posecheck.landmarks import LANDMARK_INDEX
+
+SIDED_PARTS = (
+    "shoulder", "elbow", "wrist", "hip", "knee", "ankle", "heel", "foot_index",
+    "ear", "eye", "eye_inner", "eye_outer", "pinky", "index", "thumb", "mouth",
+)  # fmt: skip
+UP = -1.0  # sign of the y axis pointing up, in image and MediaPipe world coordinates
+
+
+# --- naming points --------------------------------------------------------------------------
+
+
+def point_indices(name: str, side: str) -> tuple[int, ...]:
+    """Landmark indices averaged to make the named point, for the given side ("left"/"right").
+
+    Names: a MediaPipe landmark ("left_knee", "nose"); a sided part ("knee" = the side in
+    use, "opposite_knee" = the other side); or "mid_<part>" (midpoint of left and right).
+    """
+    other = "right" if side == "left" else "left"
+    if name in LANDMARK_INDEX:
+        return (LANDMARK_INDEX[name],)
+    if name in SIDED_PARTS:
+        return (LANDMARK_INDEX[f"{side}_{name}"],)
+    if name.startswith("opposite_") and name[9:] in SIDED_PARTS:
+        return (LANDMARK_INDEX[f"{other}_{name[9:]}"],)
+    if name.startswith("mid_") and name[4:] in SIDED_PARTS:
+        return (LANDMARK_INDEX[f"left_{name[4:]}"], LANDMARK_INDEX[f"right_{name[4:]}"])
+    raise KeyError(name)
+
+
+def is_point_name(name: str) -> bool:
+    try:
+        point_indices(name, "left")
+    except KeyError:
+        return False
+    return True
+
+
+def gather_point(coords: np.ndarray, name: str, side: str) -> np.ndarray:
+    """(T, D) coordinates of a named point from (T, 33, D) landmark coordinates."""
+    indices = point_indices(name, side)
+    if len(indices) == 1:
+        return coords[:, indices[0]]
+    return coords[:, list(indices)].mean(axis=1)
+
+
+# --- the metric functions ---------------------------------------------------------------------
+
+
+def _norm(v: np.ndarray) -> np.ndarray:
+    return np.sqrt(np.sum(v * v, axis=-1))
+
+
+def angle(a: np.ndarray, b: np.ndarray, c: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """Angle at b between b->a and b->c, in degrees (180 = a straight line)."""
+    u, v = a - b, c - b
+    cos = np.sum(u * v, axis=-1) / (_norm(u) * _norm(v))
+    return np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
+
+
+def _perpendicular(p: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Vector from the line a-b to p, perpendicular to the line."""
+    direction = b - a
+    direction = direction / _norm(direction)[:, None]
+    d = p - a
+    return d - np.sum(d * direction, axis=-1)[:, None] * direction
+
+
+def height_above_line(p: np.ndarray, a: np.ndarray, b: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """Distance of p from the line through a and b, positive when p lies above it, in torso lengths.
+
+    E.g. the hip above the shoulder-ankle line measures how far a bridge lifts the hips.
+    """
+    perp = _perpendicular(p, a, b)
+    sign = np.where(UP * perp[:, 1] >= 0.0, 1.0, -1.0)
+    return sign * _norm(perp) / scale
+
+
+def line_deviation(*points_and_scale: np.ndarray) -> np.ndarray:
+    """Largest distance of the inner points from the line first-to-last point, in torso lengths.
+
+    0 means all points lie on one straight line (a dowel along head, upper back and sacrum;
+    hand to foot in a bird dog).
+    """
+    *points, scale = points_and_scale
+    first, last = points[0], points[-1]
+    deviations = [_norm(_perpendicular(p, first, last)) for p in points[1:-1]]
+    return np.max(np.stack(deviations), axis=0) / scale
+
+
+def height(p: np.ndarray, reference: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """How far p is above the reference point, in torso lengths (negative = below)."""
+    return UP * (p[:, 1] - reference[:, 1]) / scale
+
+
+def level_difference(a: np.ndarray, b: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """Absolute height difference between two points, in torso lengths (0 = level)."""
+    return np.abs(a[:, 1] - b[:, 1]) / scale
+
+
+def horizontal_offset(a: np.ndarray, b: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """Absolute horizontal (image x / world x) distance between two points, in torso lengths."""
+    return np.abs(a[:, 0] - b[:, 0]) / scale
+
+
+def distance(a: np.ndarray, b: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """Distance between two points, in torso lengths."""
+    return _norm(a - b) / scale
+
+
+def inclination(a: np.ndarray, b: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """Angle of the segment a->b from straight up, in degrees (0 = b above a, 90 = level)."""
+    v = b - a
+    cos = UP * v[:, 1] / _norm(v)
+    return np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
+
+
+def segment_angle(a1: np.ndarray, a2: np.ndarray, b1: np.ndarray, b2: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """Angle between segments a1->a2 and b1->b2 in degrees (0 = parallel).
+
+    In world space, the shoulder line against the hip line measures trunk twist.
+    """
+    u, v = a2 - a1, b2 - b1
+    cos = np.sum(u * v, axis=-1) / (_norm(u) * _norm(v))
+    return np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
+
+
+@dataclass(frozen=True)
+class MetricFunction:
+    function: Callable[..., np.ndarray]
+    n_points: int | None  # None = any number >= 3
+    unit: str
+
+
+METRIC_FUNCTIONS: dict[str, MetricFunction] = {
+    "angle": MetricFunction(angle, 3, "deg"),
+    "height_above_line": MetricFunction(height_above_line, 3, "torso"),
+    "line_deviation": MetricFunction(line_deviation, None, "torso"),
+    "height": MetricFunction(height, 2, "torso"),
+    "level_difference": MetricFunction(level_difference, 2, "torso"),
+    "horizontal_offset": MetricFunction(horizontal_offset, 2, "torso"),
+    "distance": MetricFunction(distance, 2, "torso"),
+    "inclination": MetricFunction(inclination, 2, "deg"),
+    "segment_angle": MetricFunction(segment_angle, 4, "deg"),
+}
+
+
+# --- body scale -------------------------------------------------------------------------------
+
+
+class BodyScale:
+    """Torso length over time, robust to foreshortening and to single-frame glitches.
+
+    The per-frame torso length (mid-shoulder to mid-hip) is median-filtered over the last
+    `window` valid frames and then the running maximum is kept: foreshortening only ever
+    shortens the torso in the picture, so the largest steady value is the best estimate of
+    its true length. Causal and stateful, so a live session and a file give the same values.
+    """
+
+    def __init__(self, window: int = 15) -> None:
+        self.window = window
+        self._recent: list[float] = []
+        self._best = np.nan
+
+    def update(self, coords: np.ndarray) -> np.ndarray:
+        """(T,) scale for (T, 33, D) coordinates, continuing from earlier calls."""
+        torso = _norm(gather_point(coords, "mid_shoulder", "left") - gather_point(coords, "mid_hip", "left"))
+        out = np.empty(len(torso))
+        for i, length in enumerate(torso):
+            if np.isfinite(length) and length > 0:
+                self._recent.append(float(length))
+                if len(self._recent) > self.window:
+                    self._recent.pop(0)
+                if len(self._recent) >= min(5, self.window):
+                    median = float(np.median(self._recent))
+                    self._best = median if not np.isfinite(self._best) else max(self._best, median)
+            out[i] = self._best if np.isfinite(self._best) else (length if np.isfinite(length) else np.nan)
+        return out

@@ -1,0 +1,96 @@
+"""Pose estimation: MediaPipe Tasks PoseLandmarker in VIDEO mode, one person.
+
+The only module that imports mediapipe. Each frame's result becomes a one-frame
+`LandmarkSequence` (numpy arrays).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from posecheck.errors import UserError
+from posecheck.landmarks import N_LANDMARKS, LandmarkSequence
+
+# MediaPipe/TFLite print start-up chatter on stderr; keep the terminal readable.
+os.environ.setdefault("GLOG_minloglevel", "2")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+class PoseEstimator:
+    """Wraps a PoseLandmarker in VIDEO running mode.
+
+    Timestamps passed to `estimate` must increase; they are converted to whole
+    milliseconds and nudged forward if two frames fall in the same millisecond.
+    """
+
+    def __init__(
+        self,
+        model_path: Path,
+        min_detection_confidence: float = 0.5,
+        min_tracking_confidence: float = 0.5,
+    ) -> None:
+        from mediapipe.tasks.python import BaseOptions, vision
+
+        options = vision.PoseLandmarkerOptions(
+            base_options=BaseOptions(model_asset_path=str(model_path)),
+            running_mode=vision.RunningMode.VIDEO,
+            num_poses=1,
+            min_pose_detection_confidence=min_detection_confidence,
+            min_pose_presence_confidence=min_detection_confidence,
+            min_tracking_confidence=min_tracking_confidence,
+        )
+        try:
+            self._landmarker = vision.PoseLandmarker.create_from_options(options)
+        except (RuntimeError, ValueError, OSError) as exc:
+            first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise UserError(
+                f"Cannot load the pose model {model_path} ({first_line}). The file may be "
+                "corrupt or not a PoseLandmarker bundle: pass a pose_landmarker_*.task file "
+                "with --model, or run `posecheck model` to see which file is used."
+            ) from exc
+        self._last_ms = -1
+
+    def estimate(self, image_bgr: np.ndarray, t: float) -> LandmarkSequence:
+        """Landmarks of the most prominent person in one BGR frame taken at `t` seconds."""
+        import mediapipe as mp
+
+        height, width = image_bgr.shape[:2]
+        timestamp_ms = max(int(round(t * 1000.0)), self._last_ms + 1)
+        self._last_ms = timestamp_ms
+        rgb = cv2.cvtColor(image_bgr, cv2.COLOR_BGR2RGB)
+        result = self._landmarker.detect_for_video(
+            mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb), timestamp_ms
+        )
+        if not result.pose_landmarks:
+            return LandmarkSequence.missing(t, (width, height))
+        return from_mediapipe(result.pose_landmarks[0], result.pose_world_landmarks[0], t, (width, height))
+
+    def close(self) -> None:
+        self._landmarker.close()
+
+    def __enter__(self) -> PoseEstimator:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def from_mediapipe(image_landmarks, world_landmarks, t: float, image_size: tuple[int, int]) -> LandmarkSequence:
+    """Convert one MediaPipe pose (lists of 33 landmarks) into a one-frame sequence."""
+    width, height = image_size
+    image = np.array([(p.x, p.y, p.z, p.visibility or 0.0) for p in image_landmarks], dtype=float)
+    world = np.array([(p.x, p.y, p.z) for p in world_landmarks], dtype=float)
+    if image.shape != (N_LANDMARKS, 4):
+        raise ValueError(f"expected {N_LANDMARKS} landmarks, got {image.shape[0]}")
+    return LandmarkSequence(
+        xy=(image[None, :, :2] * np.array([width, height], dtype=float)),
+        z=image[None, :, 2],
+        visibility=image[None, :, 3],
+        world=world[None],
+        t=np.array([t], dtype=float),
+        image_size=(width, height),
+    )

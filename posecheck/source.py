@@ -1,0 +1,162 @@
+"""Frame sources: a video file or a camera, both yielding frames with their timestamps.
+
+A source is an iterator of `Frame`s. Timestamps come from the file's own presentation times
+(OpenCV's CAP_PROP_POS_MSEC), not from a frame counter, and are made strictly increasing
+as MediaPipe's VIDEO mode requires.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from posecheck.errors import UserError
+
+VIDEO_SUFFIXES = {".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv"}
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One decoded frame: `image` is BGR uint8 (H, W, 3); `t` is seconds since the start."""
+
+    image: np.ndarray
+    t: float
+    index: int
+
+
+class FrameSource:
+    """Common interface of video files and cameras."""
+
+    fps: float
+    size: tuple[int, int]
+    frame_count: int | None
+    name: str
+    stopped_early: bool = False  # set when a camera stops delivering frames
+
+    def __iter__(self) -> Iterator[Frame]:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> FrameSource:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class VideoFileSource(FrameSource):
+    """Frames of a video file decoded by OpenCV."""
+
+    def __init__(self, path: Path) -> None:
+        path = Path(path)
+        self.name = str(path)
+        if not path.exists():
+            raise UserError(f"Video not found: {path}. Check the path and try again.")
+        if path.is_dir():
+            raise UserError(f"{path} is a folder, not a video file. Pass the path of a video.")
+        if path.stat().st_size == 0:
+            raise UserError(f"{path} is empty (0 bytes). Record or copy the video again.")
+        self._capture = cv2.VideoCapture(str(path))
+        if not self._capture.isOpened():
+            raise UserError(
+                f"Cannot decode {path} as a video. Is it a video file (e.g. MP4, MOV, AVI)? "
+                "Try converting it to MP4 (H.264) and run again."
+            )
+        ok, first = self._capture.read()
+        if not ok or first is None:
+            self._capture.release()
+            raise UserError(
+                f"{path} has no video frames that can be decoded. Check that the file plays "
+                "in a video player, or convert it to MP4 and try again."
+            )
+        self._first = first
+        height, width = first.shape[:2]
+        self.size = (width, height)
+        fps = self._capture.get(cv2.CAP_PROP_FPS)
+        self.fps = float(fps) if fps and 1.0 <= fps <= 480.0 else 30.0
+        count = int(self._capture.get(cv2.CAP_PROP_FRAME_COUNT))
+        self.frame_count = count if count > 0 else None
+        self._first_t = self._position_seconds()
+
+    def _position_seconds(self) -> float:
+        return self._capture.get(cv2.CAP_PROP_POS_MSEC) / 1000.0
+
+    def __iter__(self) -> Iterator[Frame]:
+        frame_interval = 1.0 / self.fps
+        last_t = -np.inf
+        index = 0
+        image = self._first
+        t = self._first_t
+        while image is not None:
+            if not np.isfinite(t) or t <= last_t:
+                # Some containers report no or repeated times: step one frame interval on.
+                t = last_t + frame_interval if np.isfinite(last_t) else 0.0
+            yield Frame(image=image, t=t, index=index)
+            last_t = t
+            index += 1
+            ok, image = self._capture.read()
+            if not ok:
+                break
+            t = self._position_seconds()
+
+    def close(self) -> None:
+        self._capture.release()
+
+
+class CameraSource(FrameSource):
+    """Frames from a camera (device index) or a stream URL, timestamped on arrival."""
+
+    def __init__(self, device: int | str) -> None:
+        self.name = f"camera {device}"
+        self._capture = cv2.VideoCapture(device)
+        ok = self._capture.isOpened()
+        first = None
+        if ok:
+            ok, first = self._capture.read()
+        if not ok or first is None:
+            self._capture.release()
+            raise UserError(
+                f"Cannot open camera {device!r}. Check that it is plugged in and not used by "
+                "another program, try another index (--camera 0, 1, ...), or pass a video file."
+            )
+        self._first = first
+        height, width = first.shape[:2]
+        self.size = (width, height)
+        fps = self._capture.get(cv2.CAP_PROP_FPS)
+        self.fps = float(fps) if fps and 1.0 <= fps <= 240.0 else 30.0
+        self.frame_count = None
+        self._start = time.monotonic()
+
+    def __iter__(self) -> Iterator[Frame]:
+        index = 0
+        image = self._first
+        last_t = -1.0
+        while True:
+            t = max(time.monotonic() - self._start, last_t + 1e-3)
+            yield Frame(image=image, t=t, index=index)
+            last_t = t
+            index += 1
+            ok, image = self._capture.read()
+            if not ok or image is None:
+                self.stopped_early = True
+                return
+
+    def close(self) -> None:
+        self._capture.release()
+
+
+def open_source(spec: str | Path) -> FrameSource:
+    """Open a video file, or a camera when `spec` is a device index ("0") or a stream URL."""
+    text = str(spec)
+    if text.isdigit():
+        return CameraSource(int(text))
+    if "://" in text:
+        return CameraSource(text)
+    return VideoFileSource(Path(text))
