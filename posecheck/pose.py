@@ -6,7 +6,10 @@ The only module that imports mediapipe. Each frame's result becomes a one-frame
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import cv2
@@ -18,6 +21,28 @@ from posecheck.landmarks import N_LANDMARKS, LandmarkSequence
 # MediaPipe/TFLite print start-up chatter on stderr; keep the terminal readable.
 os.environ.setdefault("GLOG_minloglevel", "2")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+@contextlib.contextmanager
+def quiet_native_stderr() -> Iterator[None]:
+    """Silence the start-up and shutdown chatter MediaPipe's native code prints on stderr."""
+    if os.environ.get("POSECHECK_VERBOSE_MEDIAPIPE"):
+        yield
+        return
+    try:
+        fd = sys.stderr.fileno()
+    except (AttributeError, ValueError, OSError):
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(fd)
+    with open(os.devnull, "wb") as devnull:
+        os.dup2(devnull.fileno(), fd)
+    try:
+        yield
+    finally:
+        os.dup2(saved, fd)
+        os.close(saved)
 
 
 class PoseEstimator:
@@ -44,7 +69,8 @@ class PoseEstimator:
             min_tracking_confidence=min_tracking_confidence,
         )
         try:
-            self._landmarker = vision.PoseLandmarker.create_from_options(options)
+            with quiet_native_stderr():
+                self._landmarker = vision.PoseLandmarker.create_from_options(options)
         except (RuntimeError, ValueError, OSError) as exc:
             first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise UserError(
@@ -53,6 +79,7 @@ class PoseEstimator:
                 "with --model, or run `posecheck model` to see which file is used."
             ) from exc
         self._last_ms = -1
+        self._frames_seen = 0
 
     def estimate(self, image_bgr: np.ndarray, t: float) -> LandmarkSequence:
         """Landmarks of the most prominent person in one BGR frame taken at `t` seconds."""
@@ -62,15 +89,20 @@ class PoseEstimator:
         timestamp_ms = max(int(round(t * 1000.0)), self._last_ms + 1)
         self._last_ms = timestamp_ms
         rgb = cv2.cvtColor(image_bgr, cv2.COLOR_BGR2RGB)
-        result = self._landmarker.detect_for_video(
-            mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb), timestamp_ms
-        )
+        image = mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb)
+        if self._frames_seen < 2:  # the first inferences log warnings natively
+            with quiet_native_stderr():
+                result = self._landmarker.detect_for_video(image, timestamp_ms)
+        else:
+            result = self._landmarker.detect_for_video(image, timestamp_ms)
+        self._frames_seen += 1
         if not result.pose_landmarks:
             return LandmarkSequence.missing(t, (width, height))
         return from_mediapipe(result.pose_landmarks[0], result.pose_world_landmarks[0], t, (width, height))
 
     def close(self) -> None:
-        self._landmarker.close()
+        with quiet_native_stderr():
+            self._landmarker.close()
 
     def __enter__(self) -> PoseEstimator:
         return self

@@ -7,10 +7,11 @@ and what is wrong. The format is documented in `exercise_specs/README.md`.
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import tomllib
 
 from posecheck.errors import UserError
 from posecheck.metrics import METRIC_FUNCTIONS, is_point_name
@@ -125,6 +126,10 @@ class GaugeSpec:
     lo: float
     hi: float
     target: float
+    good: str = "above"  # the side of the target that is good form
+
+    def is_good(self, value: float) -> bool:
+        return value >= self.target if self.good == "above" else value <= self.target
 
 
 @dataclass(frozen=True)
@@ -356,7 +361,14 @@ def parse_spec(data: dict[str, Any], path: Path) -> ExerciseSpec:
         if metric not in metrics:
             raise g.fail("metric", f"unknown metric {metric!r}")
         lo, hi = g.range("range")
-        gauge = GaugeSpec(metric=metric, label=g.get("label", str), lo=lo, hi=hi, target=g.number("target"))
+        gauge = GaugeSpec(
+            metric=metric,
+            label=g.get("label", str),
+            lo=lo,
+            hi=hi,
+            target=g.number("target"),
+            good=g.get("good", str, "above", choices=("above", "below")),
+        )
         g.no_unknown_keys()
 
     visible = top.strings("visible")

@@ -1,0 +1,300 @@
+"""The `posecheck` command line: a thin layer over the library.
+
+Each command parses options, calls one library function and prints its result. A
+`UserError` becomes one red line and exit code 2; `--debug` shows tracebacks.
+"""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from posecheck import __version__
+from posecheck.errors import UserError
+
+app = typer.Typer(
+    help="posecheck watches your low back pain exercises through a camera: it counts reps and "
+    "holds and tells you when your form goes wrong.\n\n"
+    "Example: posecheck demo",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+console = Console()
+err_console = Console(stderr=True)
+_debug = False
+
+
+class Variant(str, Enum):
+    lite = "lite"
+    full = "full"
+    heavy = "heavy"
+
+
+class Side(str, Enum):
+    auto = "auto"
+    left = "left"
+    right = "right"
+
+
+ModelOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--model",
+        help="A PoseLandmarker .task file to use instead of the default (also: POSECHECK_MODEL).",
+        envvar="POSECHECK_MODEL",
+        show_envvar=True,
+        dir_okay=False,
+    ),
+]
+VariantOption = Annotated[
+    Variant,
+    typer.Option(
+        "--model-variant",
+        help="lite (fastest), full (shipped) or heavy (most accurate; downloaded once into the cache).",
+    ),
+]
+SpecOption = Annotated[
+    list[Path] | None,
+    typer.Option("--spec", help="Your own exercise spec file or folder (repeatable); see exercise_specs/README.md."),
+]
+
+
+def _version(value: bool) -> None:
+    if value:
+        console.print(f"posecheck {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
+    ] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show full tracebacks on errors.")] = False,
+) -> None:
+    global _debug
+    _debug = debug
+
+
+def _default_out(video: Path | None, landmarks: Path | None) -> Path:
+    stem = (video or landmarks or Path("session")).name.split(".")[0]
+    return Path("posecheck-out") / stem
+
+
+def _run_analysis(
+    *,
+    video: Path | None,
+    exercise: str,
+    out: Path | None,
+    model: Path | None,
+    model_variant: Variant,
+    side: Side,
+    landmarks: Path | None,
+    save_landmarks: bool,
+    no_video: bool,
+    spec_paths: list[Path] | None,
+) -> None:
+    from posecheck.analysis import analyze
+    from posecheck.model_store import resolve_model
+    from posecheck.report import print_summary
+    from posecheck.spec import get_spec
+
+    spec = get_spec(exercise, spec_paths)
+    model_info = None if landmarks is not None else resolve_model(model, model_variant.value)
+    outputs = analyze(
+        spec,
+        out or _default_out(video, landmarks),
+        video=video,
+        landmarks_file=landmarks,
+        model=model_info,
+        side=side.value,
+        save_landmarks=save_landmarks,
+        write_video=not no_video,
+        show_progress=sys.stderr.isatty() or sys.stdout.isatty(),
+    )
+    print_summary(outputs.report, outputs.files, console)
+    if outputs.report["interrupted"]:
+        err_console.print("[yellow]Interrupted: the report of what was analysed so far was written.[/]")
+        raise typer.Exit(130)
+
+
+@app.command()
+def analyze(
+    video: Annotated[
+        Path | None, typer.Argument(help="The video file to analyse (MP4, MOV, AVI...).", show_default=False)
+    ] = None,
+    exercise: Annotated[
+        str, typer.Option("--exercise", "-e", help="Exercise id (see `posecheck exercises`).")
+    ] = "segmental_bridge",
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Output folder [default: posecheck-out/<video name>].")
+    ] = None,
+    model: ModelOption = None,
+    model_variant: VariantOption = Variant.full,
+    side: Annotated[
+        Side, typer.Option("--side", help="Body side to check in side views; auto = the side facing the camera.")
+    ] = Side.auto,
+    landmarks: Annotated[
+        Path | None,
+        typer.Option("--landmarks", help="Re-run the checker on landmarks saved with --save-landmarks (no model)."),
+    ] = None,
+    save_landmarks: Annotated[
+        bool, typer.Option("--save-landmarks", help="Also save the pose landmarks as <video>.landmarks.npz.")
+    ] = False,
+    no_video: Annotated[bool, typer.Option("--no-video", help="Skip the annotated video.")] = False,
+    spec: SpecOption = None,
+) -> None:
+    """Analyse a recorded exercise video: count reps and holds, flag form faults.
+
+    Writes an annotated video and a JSON report into the output folder and prints a summary.
+
+    Example: posecheck analyze bridge.mp4 --exercise segmental_bridge --out results/
+    """
+    _run_analysis(
+        video=video,
+        exercise=exercise,
+        out=out,
+        model=model,
+        model_variant=model_variant,
+        side=side,
+        landmarks=landmarks,
+        save_landmarks=save_landmarks,
+        no_video=no_video,
+        spec_paths=spec,
+    )
+
+
+def _demo_clip() -> Path:
+    here = Path(__file__).resolve().parent
+    for candidate in (here.parent / "sample_videos", here / "sample_videos"):
+        clip = candidate / "bridge_side_demo.mp4"
+        if clip.is_file():
+            return clip
+    raise UserError("The bundled demo clip is missing from this installation: reinstall posecheck.")
+
+
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("posecheck-out/demo"),
+    model: ModelOption = None,
+    model_variant: VariantOption = Variant.full,
+) -> None:
+    """Analyse the bundled sample clip (a glute bridge: 3 reps, the last not high enough).
+
+    Example: posecheck demo --out demo-results/
+    """
+    _run_analysis(
+        video=_demo_clip(),
+        exercise="segmental_bridge",
+        out=out,
+        model=model,
+        model_variant=model_variant,
+        side=Side.auto,
+        landmarks=None,
+        save_landmarks=False,
+        no_video=False,
+        spec_paths=None,
+    )
+
+
+@app.command()
+def exercises(
+    exercise_id: Annotated[str | None, typer.Argument(help="Show one exercise in full.", show_default=False)] = None,
+    check: Annotated[bool, typer.Option("--check", help="Validate every spec and report problems.")] = False,
+    spec: SpecOption = None,
+) -> None:
+    """List the exercises of the program by phase, or show one in full.
+
+    Example: posecheck exercises segmental_bridge
+    """
+    from posecheck.spec import get_spec, load_specs
+
+    specs = load_specs(spec)
+    if check:
+        console.print(f"[green]All {len(specs)} exercise specs are valid.[/]")
+        return
+    if exercise_id is not None:
+        _show_spec(get_spec(exercise_id, spec))
+        return
+    table = Table(header_style="bold")
+    for column in ("phase", "id", "exercise", "view", "dose", "checks"):
+        table.add_column(column)
+    for s in specs.values():
+        table.add_row(s.phase.upper(), s.id, s.name, s.view, s.dose.text, "; ".join(s.checked) or "-")
+    console.print(table)
+
+
+def _show_spec(s) -> None:
+    console.rule(f"[bold]{s.name}[/] ({s.id})")
+    console.print(f"Phase: {s.phase.upper()} #{s.order}   camera view: {s.view}   dose: {s.dose.text}")
+    console.print(s.summary)
+    console.print("[bold]Program cues:[/]")
+    for cue in s.cues:
+        console.print(f"  - {cue}")
+    console.print("[bold]What the camera checks:[/]")
+    for item in s.checked:
+        console.print(f"  - {item}")
+    for rule in s.rules:
+        console.print(f"  - [cyan]{rule.id}[/] ({rule.severity}, {rule.during}): {rule.condition.describe()} -> \"{rule.message}\"")
+    console.print("[bold]What it cannot check:[/]")
+    for item in s.not_checked:
+        console.print(f"  - {item}")
+    console.print(f"[dim]Spec file: {s.source}[/]")
+
+
+@app.command()
+def model(
+    model: ModelOption = None,
+    model_variant: VariantOption = Variant.full,
+) -> None:
+    """Show which pose model file is used, its variant, sha256 and where it came from.
+
+    Example: posecheck model --model-variant heavy
+    """
+    from posecheck.model_store import resolve_model
+
+    info = resolve_model(model, model_variant.value)
+    table = Table(show_header=False, show_edge=False)
+    table.add_row("file", str(info.path))
+    table.add_row("variant", info.variant or "unknown")
+    table.add_row("sha256", info.sha256)
+    table.add_row("origin", info.origin)
+    table.add_row("known as", info.known_as or "[yellow]unknown hash: not a file posecheck knows[/]")
+    console.print(table)
+
+
+def main() -> None:
+    """Entry point: run the app, turning user errors into one clear line."""
+    try:
+        app(standalone_mode=False)
+    except UserError as exc:
+        if _debug:
+            raise
+        err_console.print(f"[bold red]Error:[/] {exc}", highlight=False, soft_wrap=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        err_console.print("[yellow]Stopped.[/]")
+        sys.exit(130)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        err_console.print("[yellow]Aborted.[/]")
+        sys.exit(1)
+    except Exception as exc:  # click usage errors
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,97 @@
+"""Background threads that decode ahead and encode behind, so the pose model is never kept waiting.
+
+OpenCV releases the GIL while it decodes and encodes, so on two cores these overlap with
+the model's inference.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from posecheck.errors import UserError
+from posecheck.source import Frame, FrameSource
+
+_END = object()
+
+
+class PrefetchingReader:
+    """Iterates a frame source in a background thread, `depth` frames ahead."""
+
+    def __init__(self, source: FrameSource, depth: int = 8) -> None:
+        self._source = source
+        self._queue: queue.Queue = queue.Queue(maxsize=depth)
+        self._stop = threading.Event()
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="frame-reader", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            for frame in self._source:
+                while not self._stop.is_set():
+                    try:
+                        self._queue.put(frame, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if self._stop.is_set():
+                    return
+        except BaseException as exc:  # handed to the consumer
+            self._error = exc
+        finally:
+            self._put_end()
+
+    def _put_end(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(_END, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    def __iter__(self) -> Iterator[Frame]:
+        while True:
+            item = self._queue.get()
+            if item is _END:
+                if self._error is not None:
+                    raise self._error
+                return
+            yield item
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=2.0)
+
+
+class BackgroundVideoWriter:
+    """Writes an MP4 (MPEG-4 Part 2, 'mp4v') in a background thread; same size and rate as the input."""
+
+    def __init__(self, path: Path, fps: float, size: tuple[int, int], depth: int = 8) -> None:
+        self.path = path
+        self._writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, size)
+        if not self._writer.isOpened():
+            raise UserError(f"Cannot write the annotated video {path}: check the --out folder is writable.")
+        self._queue: queue.Queue = queue.Queue(maxsize=depth)
+        self._thread = threading.Thread(target=self._run, name="video-writer", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is _END:
+                break
+            self._writer.write(item)
+        self._writer.release()
+
+    def write(self, image: np.ndarray) -> None:
+        self._queue.put(image)
+
+    def close(self) -> None:
+        self._queue.put(_END)
+        self._thread.join()
