@@ -62,7 +62,9 @@ VariantOption = Annotated[
 ]
 SpecOption = Annotated[
     list[Path] | None,
-    typer.Option("--spec", help="Your own exercise spec file or folder (repeatable); see exercise_specs/README.md."),
+    typer.Option(
+        "--spec", help="Your own exercise spec file or folder (repeatable); see exercise_specs/README.md."
+    ),
 ]
 
 
@@ -139,11 +141,14 @@ def analyze(
     model: ModelOption = None,
     model_variant: VariantOption = Variant.full,
     side: Annotated[
-        Side, typer.Option("--side", help="Body side to check in side views; auto = the side facing the camera.")
+        Side,
+        typer.Option("--side", help="Body side to check in side views; auto = the side facing the camera."),
     ] = Side.auto,
     landmarks: Annotated[
         Path | None,
-        typer.Option("--landmarks", help="Re-run the checker on landmarks saved with --save-landmarks (no model)."),
+        typer.Option(
+            "--landmarks", help="Re-run the checker on landmarks saved with --save-landmarks (no model)."
+        ),
     ] = None,
     save_landmarks: Annotated[
         bool, typer.Option("--save-landmarks", help="Also save the pose landmarks as <video>.landmarks.npz.")
@@ -206,7 +211,9 @@ def demo(
 
 @app.command()
 def exercises(
-    exercise_id: Annotated[str | None, typer.Argument(help="Show one exercise in full.", show_default=False)] = None,
+    exercise_id: Annotated[
+        str | None, typer.Argument(help="Show one exercise in full.", show_default=False)
+    ] = None,
     check: Annotated[bool, typer.Option("--check", help="Validate every spec and report problems.")] = False,
     spec: SpecOption = None,
 ) -> None:
@@ -242,7 +249,8 @@ def _show_spec(s) -> None:
     for item in s.checked:
         console.print(f"  - {item}")
     for rule in s.rules:
-        console.print(f"  - [cyan]{rule.id}[/] ({rule.severity}, {rule.during}): {rule.condition.describe()} -> \"{rule.message}\"")
+        when = f"{rule.severity}, during {rule.during}: {rule.condition.describe()}"
+        console.print(f'  - [cyan]{rule.id}[/] ({when}) -> "{rule.message}"')
     console.print("[bold]What it cannot check:[/]")
     for item in s.not_checked:
         console.print(f"  - {item}")

@@ -37,8 +37,8 @@ SPEED_WINDOW_S = 0.3  # window over which the rep metric's speed is measured
 HOLD_ENTER_S = 0.2  # still this long in the active zone to start a hold
 HOLD_EXIT_S = 0.3  # moving this long to end a hold
 SIDE_SWITCH_MARGIN = 0.15  # hysteresis of the automatic side choice
-IN_FRAME_MARGIN = 0.02
-BASELINE_FOLLOW_S = 3.0  # time constant with which a start-relative rest level follows drift  # fraction of the frame a landmark may lie outside it
+IN_FRAME_MARGIN = 0.02  # fraction of the frame a landmark may lie outside it
+BASELINE_FOLLOW_S = 3.0  # time constant with which a start-relative rest level follows drift
 
 MESSAGE_NOT_VISIBLE = "Can't see you: move so your whole body is in the picture"
 
@@ -135,7 +135,9 @@ class Checker:
         self._world_filter = OneEuroFilter(min_cutoff_hz=1.0, beta=3.0)
         self._scales = {"image": BodyScale(), "world": BodyScale()}
         self._visible_idx = {s: sorted({i for p in spec.visible for i in point_indices(p, s)}) for s in SIDES}
-        self._side_core = {s: [point_indices(p, s)[0] for p in ("shoulder", "hip", "knee", "ankle")] for s in SIDES}
+        self._side_core = {
+            s: [point_indices(p, s)[0] for p in ("shoulder", "hip", "knee", "ankle")] for s in SIDES
+        }
         rep = spec.reps
         self._rest = rep.toward_active(rep.rest)
         self._active = rep.toward_active(rep.active)
@@ -236,7 +238,9 @@ class Checker:
         elif self._side_score < -SIDE_SWITCH_MARGIN:
             self.side = "right"
 
-    def _step(self, t: float, values: dict[str, list[float]], visibility: list[float], facing: float) -> FrameState:
+    def _step(
+        self, t: float, values: dict[str, list[float]], visibility: list[float], facing: float
+    ) -> FrameState:
         dt = 0.0 if self._last_t is None else min(t - self._last_t, 0.5)
         self._last_t = t
         self.result.frames += 1

@@ -134,7 +134,9 @@ def inclination(a: np.ndarray, b: np.ndarray, scale: np.ndarray) -> np.ndarray:
     return np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
 
 
-def segment_angle(a1: np.ndarray, a2: np.ndarray, b1: np.ndarray, b2: np.ndarray, scale: np.ndarray) -> np.ndarray:
+def segment_angle(
+    a1: np.ndarray, a2: np.ndarray, b1: np.ndarray, b2: np.ndarray, scale: np.ndarray
+) -> np.ndarray:
     """Angle between segments a1->a2 and b1->b2 in degrees (0 = parallel).
 
     In world space, the shoulder line against the hip line measures trunk twist.

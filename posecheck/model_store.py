@@ -144,8 +144,7 @@ def _check_task_file(path: Path, fix: str) -> None:
     missing = [name for name in BUNDLE_MEMBERS if name not in names]
     if missing:
         raise UserError(
-            f"{path} is not a PoseLandmarker model bundle (.task) "
-            f"(no {' or '.join(missing)} inside): {fix}."
+            f"{path} is not a PoseLandmarker model bundle (.task) (no {' or '.join(missing)} inside): {fix}."
         )
 
 
@@ -247,9 +246,7 @@ def download_model(variant: str, dest_dir: Path, *, progress: bool = True) -> Pa
     _check_variant(variant)
     dest_dir = Path(dest_dir)
     url = model_url(variant)
-    unwritable = (
-        f"set {CACHE_ENV} to a writable folder, or download {url} and pass it with --model PATH"
-    )
+    unwritable = f"set {CACHE_ENV} to a writable folder, or download {url} and pass it with --model PATH"
     try:
         dest_dir.mkdir(parents=True, exist_ok=True)
         tmp = tempfile.NamedTemporaryFile(  # noqa: SIM115 (closed by `with tmp` below)
@@ -286,8 +283,7 @@ def download_model(variant: str, dest_dir: Path, *, progress: bool = True) -> Pa
         ) from None
     except OSError as err:
         raise UserError(
-            f"Cannot write the {variant} pose model to {dest_dir} ({err.strerror or err}): "
-            f"{unwritable}."
+            f"Cannot write the {variant} pose model to {dest_dir} ({err.strerror or err}): {unwritable}."
         ) from None
     finally:
         tmp_path.unlink(missing_ok=True)  # no-op after a successful os.replace
@@ -324,9 +320,7 @@ def _fetch(url: str, out: BinaryIO, label: str, progress: bool) -> str:
 
 
 @contextlib.contextmanager
-def _progress_bar(
-    label: str, total: int | None, enabled: bool
-) -> Iterator[Callable[[int], object]]:
+def _progress_bar(label: str, total: int | None, enabled: bool) -> Iterator[Callable[[int], object]]:
     """Yield a function `advance(n_bytes)`; shows a rich bar (bytes, speed, ETA) if enabled."""
     if not enabled:
         yield lambda n: None

@@ -108,11 +108,15 @@ class GaugeAnnotator:
             cv2.rectangle(image, (x0, y_of(value)), (x0 + bar_w, bottom), colour, -1)
             text = f"{gauge.label} {value:.0f}"
         (tw, th), _ = cv2.getTextSize(text, FONT, 0.6 * u, 2)
-        _text_box(image, text, (x0 + bar_w - tw, top - int(12 * u)), 0.6 * u, WHITE, (30, 30, 30), 2, int(5 * u))
+        _text_box(
+            image, text, (x0 + bar_w - tw, top - int(12 * u)), 0.6 * u, WHITE, (30, 30, 30), 2, int(5 * u)
+        )
         yt = y_of(gauge.target)
         cv2.line(image, (x0 - int(8 * u), yt), (x0 + bar_w + int(4 * u), yt), WHITE, max(2, int(3 * u)))
         (tw, _), _ = cv2.getTextSize("target", FONT, 0.5 * u, 1)
-        cv2.putText(image, "target", (x0 - tw - int(12 * u), yt + int(5 * u)), FONT, 0.5 * u, WHITE, 1, cv2.LINE_AA)
+        cv2.putText(
+            image, "target", (x0 - tw - int(12 * u), yt + int(5 * u)), FONT, 0.5 * u, WHITE, 1, cv2.LINE_AA
+        )
         return image
 
 
@@ -129,7 +133,9 @@ class CounterAnnotator:
         else:
             text = f"Reps {state.reps}/{target}"
         pad = int(8 * u)
-        _, h = _text_box(image, text, (pad * 2, int(40 * u)), 1.1 * u, WHITE, (30, 30, 30), max(2, int(2.5 * u)), pad)
+        _, h = _text_box(
+            image, text, (pad * 2, int(40 * u)), 1.1 * u, WHITE, (30, 30, 30), max(2, int(2.5 * u)), pad
+        )
         good = f"good {state.good_reps}"
         _text_box(image, good, (pad * 2, int(40 * u) + h + pad), 0.7 * u, GREEN, (30, 30, 30), 2, pad)
         if state.phase == "hold" and dose.hold_s and view.spec.reps.timed_hold:
@@ -167,7 +173,16 @@ class MessageAnnotator:
         top = height - line_h * len(lines) - int(16 * u)
         cv2.rectangle(image, (0, top - int(10 * u)), (width, height), SEVERITY_COLOURS[severity], -1)
         for i, line in enumerate(lines):
-            cv2.putText(image, line, (int(20 * u), top + int(26 * u) + i * line_h), FONT, scale, WHITE, thickness, cv2.LINE_AA)
+            cv2.putText(
+                image,
+                line,
+                (int(20 * u), top + int(26 * u) + i * line_h),
+                FONT,
+                scale,
+                WHITE,
+                thickness,
+                cv2.LINE_AA,
+            )
         return image
 
 

@@ -111,7 +111,9 @@ class PoseEstimator:
         self.close()
 
 
-def from_mediapipe(image_landmarks, world_landmarks, t: float, image_size: tuple[int, int]) -> LandmarkSequence:
+def from_mediapipe(
+    image_landmarks, world_landmarks, t: float, image_size: tuple[int, int]
+) -> LandmarkSequence:
     """Convert one MediaPipe pose (lists of 33 landmarks) into a one-frame sequence."""
     width, height = image_size
     image = np.array([(p.x, p.y, p.z, p.visibility or 0.0) for p in image_landmarks], dtype=float)

@@ -83,7 +83,9 @@ def build_report(spec: ExerciseSpec, result: CheckResult, run: RunInfo, side_use
         "interrupted": run.interrupted,
         "source_stopped_early": run.source_stopped_early,
         "side": side_used,
-        "counting_started_s": None if result.counting_started_t is None else round(result.counting_started_t, 3),
+        "counting_started_s": None
+        if result.counting_started_t is None
+        else round(result.counting_started_t, 3),
         "summary": {
             "reps": len(result.reps),
             "good_reps": result.good_reps,
@@ -146,7 +148,8 @@ def print_summary(report: dict[str, Any], outputs: dict[str, Path], console: Con
         counts = f"left {by_side['left']}/{target}, right {by_side['right']}/{target}"
     else:
         counts = f"{summary['reps']}/{target}"
-    console.print(f"Reps: [bold]{counts}[/]   good: [bold green]{summary['good_reps']}[/]   dose: {exercise['dose']['text']}")
+    good = summary["good_reps"]
+    console.print(f"Reps: [bold]{counts}[/]   good: [bold green]{good}[/]   dose: {exercise['dose']['text']}")
     if report["reps"]:
         table = Table(show_edge=False, header_style="bold")
         for column in ("#", "side", "time", "hold", "form"):

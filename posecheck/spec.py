@@ -263,7 +263,9 @@ def _reps(f: _Fields, metrics: dict[str, MetricSpec]) -> RepSpec:
     active_above, active_below = f.number("active_above", None), f.number("active_below", None)
     if rest_below is not None and active_above is not None and rest_above is None and active_below is None:
         if not rest_below < active_above:
-            raise f.fail("active_above", f"must be greater than rest_below ({active_above:g} <= {rest_below:g})")
+            raise f.fail(
+                "active_above", f"must be greater than rest_below ({active_above:g} <= {rest_below:g})"
+            )
         rest, active, direction = rest_below, active_above, "up"
     elif rest_above is not None and active_below is not None and rest_below is None and active_above is None:
         if not active_below < rest_above:
