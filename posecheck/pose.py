@@ -6,10 +6,7 @@ The only module that imports mediapipe. Each frame's result becomes a one-frame
 
 from __future__ import annotations
 
-import contextlib
 import os
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import cv2
@@ -17,32 +14,11 @@ import numpy as np
 
 from posecheck.errors import UserError
 from posecheck.landmarks import N_LANDMARKS, LandmarkSequence
+from posecheck.quiet import quiet_native_stderr
 
 # MediaPipe/TFLite print start-up chatter on stderr; keep the terminal readable.
 os.environ.setdefault("GLOG_minloglevel", "2")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-
-@contextlib.contextmanager
-def quiet_native_stderr() -> Iterator[None]:
-    """Silence the start-up and shutdown chatter MediaPipe's native code prints on stderr."""
-    if os.environ.get("POSECHECK_VERBOSE_MEDIAPIPE"):
-        yield
-        return
-    try:
-        fd = sys.stderr.fileno()
-    except (AttributeError, ValueError, OSError):
-        yield
-        return
-    sys.stderr.flush()
-    saved = os.dup(fd)
-    with open(os.devnull, "wb") as devnull:
-        os.dup2(devnull.fileno(), fd)
-    try:
-        yield
-    finally:
-        os.dup2(saved, fd)
-        os.close(saved)
 
 
 class PoseEstimator:

@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 
 from posecheck.errors import UserError
+from posecheck.quiet import quiet_native_stderr
 
 VIDEO_SUFFIXES = {".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv"}
 
@@ -63,13 +64,14 @@ class VideoFileSource(FrameSource):
             raise UserError(f"{path} is a folder, not a video file. Pass the path of a video.")
         if path.stat().st_size == 0:
             raise UserError(f"{path} is empty (0 bytes). Record or copy the video again.")
-        self._capture = cv2.VideoCapture(str(path))
+        with quiet_native_stderr():
+            self._capture = cv2.VideoCapture(str(path))
+            ok, first = self._capture.read() if self._capture.isOpened() else (False, None)
         if not self._capture.isOpened():
             raise UserError(
                 f"Cannot decode {path} as a video. Is it a video file (e.g. MP4, MOV, AVI)? "
                 "Try converting it to MP4 (H.264) and run again."
             )
-        ok, first = self._capture.read()
         if not ok or first is None:
             self._capture.release()
             raise UserError(
@@ -115,11 +117,9 @@ class CameraSource(FrameSource):
 
     def __init__(self, device: int | str) -> None:
         self.name = f"camera {device}"
-        self._capture = cv2.VideoCapture(device)
-        ok = self._capture.isOpened()
-        first = None
-        if ok:
-            ok, first = self._capture.read()
+        with quiet_native_stderr():
+            self._capture = cv2.VideoCapture(device)
+            ok, first = self._capture.read() if self._capture.isOpened() else (False, None)
         if not ok or first is None:
             self._capture.release()
             raise UserError(
