@@ -7,6 +7,7 @@ still writes the report (and video) of what was analysed so far.
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -97,10 +98,18 @@ def analyze(
     writer = None
     if write_video:
         files["annotated video"] = out_dir / f"{stem}.annotated.mp4"
-        writer = BackgroundVideoWriter(files["annotated video"], source.fps, source.size)
+        annotators = default_annotators()
+        writer = BackgroundVideoWriter(
+            files["annotated video"],
+            source.fps,
+            source.size,
+            render=lambda item: draw_overlay(item[0], item[1], annotators),
+        )
     checker = Checker(spec, side=side)
-    annotators = default_annotators()
     frames: list[LandmarkSequence] = []
+    # Hand the GIL back quickly when the model returns, so helper threads never delay it.
+    switch_interval = sys.getswitchinterval()
+    sys.setswitchinterval(0.0005)
     reader = PrefetchingReader(source)
     interrupted = False
     try:
@@ -116,11 +125,12 @@ def analyze(
                 frames.append(pose)
                 state = checker.process(pose)[0]
                 if writer is not None:
-                    writer.write(draw_overlay(frame.image.copy(), OverlayView(pose, state, spec), annotators))
+                    writer.write((frame.image, OverlayView(pose, state, spec)))
                 progress.advance(task)
     except KeyboardInterrupt:
         interrupted = True
     finally:
+        sys.setswitchinterval(switch_interval)
         reader.close()
         if writer is not None:
             writer.close()

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -70,10 +71,22 @@ class PrefetchingReader:
 
 
 class BackgroundVideoWriter:
-    """Writes an MP4 (MPEG-4 Part 2, 'mp4v') in a background thread; same size and rate as the input."""
+    """Writes an MP4 (MPEG-4 Part 2, 'mp4v') in a background thread; same size and rate as the input.
 
-    def __init__(self, path: Path, fps: float, size: tuple[int, int], depth: int = 8) -> None:
+    `render`, if given, turns each written item into the image to encode (e.g. draws the
+    overlay), so that work also runs beside the pose model instead of before it.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        fps: float,
+        size: tuple[int, int],
+        render: Callable[[Any], np.ndarray] | None = None,
+        depth: int = 8,
+    ) -> None:
         self.path = path
+        self._render = render
         self._writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, size)
         if not self._writer.isOpened():
             raise UserError(f"Cannot write the annotated video {path}: check the --out folder is writable.")
@@ -86,11 +99,11 @@ class BackgroundVideoWriter:
             item = self._queue.get()
             if item is _END:
                 break
-            self._writer.write(item)
+            self._writer.write(self._render(item) if self._render is not None else item)
         self._writer.release()
 
-    def write(self, image: np.ndarray) -> None:
-        self._queue.put(image)
+    def write(self, item: Any) -> None:
+        self._queue.put(item)
 
     def close(self) -> None:
         self._queue.put(_END)
