@@ -76,7 +76,9 @@ def checker_fps(spec, landmarks: LandmarkSequence, repeats: int = 20) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--clip", type=Path, default=ROOT / "sample_videos" / "bridge_side_demo.mp4")
     parser.add_argument("--frames", type=int, default=0, help="first N frames only (0 = whole clip)")
     parser.add_argument("--variant", default="full", choices=["lite", "full", "heavy"])
@@ -94,7 +96,8 @@ def main() -> None:
         a2, _ = bare_model_fps(clip, model.path)  # again, to see the machine's drift
     c = checker_fps(spec, landmarks)
     a_mean = (a + a2) / 2
-    print(f"clip: {args.clip.name}, {n} frames {landmarks.image_size[0]}x{landmarks.image_size[1]}, model {args.variant}")
+    width, height = landmarks.image_size
+    print(f"clip: {args.clip.name}, {n} frames {width}x{height}, model {args.variant}")
     print(f"(a) bare PoseLandmarker, pre-decoded frames : {a_mean:7.1f} frames/s  (runs: {a:.1f}, {a2:.1f})")
     print(f"(b) whole analyze pipeline                 : {b:7.1f} frames/s")
     print(f"    ratio b/a                              : {b / a_mean:7.2f}   (target >= 0.85)")
