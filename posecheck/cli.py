@@ -281,7 +281,7 @@ def model(
 def main() -> None:
     """Entry point: run the app, turning user errors into one clear line."""
     try:
-        app(standalone_mode=False)
+        status = app(standalone_mode=False)  # returns the code of a typer.Exit raised in a command
     except UserError as exc:
         if _debug:
             raise
@@ -302,6 +302,7 @@ def main() -> None:
             exc.show()
             sys.exit(exc.exit_code)
         raise
+    sys.exit(status if isinstance(status, int) else 0)
 
 
 if __name__ == "__main__":
