@@ -16,6 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from posecheck.engine import Checker
 from posecheck.errors import UserError
+from posecheck.guidance import brightness, setup_advice
 from posecheck.landmarks import LandmarkSequence
 from posecheck.model_store import ModelInfo
 from posecheck.overlay import OverlayView, default_annotators, draw_overlay
@@ -98,7 +99,7 @@ def analyze(
     writer = None
     if write_video:
         files["annotated video"] = out_dir / f"{stem}.annotated.mp4"
-        annotators = default_annotators()
+        annotators = default_annotators(spec.start.hold_s)
         writer = BackgroundVideoWriter(
             files["annotated video"],
             source.fps,
@@ -125,7 +126,10 @@ def analyze(
                 frames.append(pose)
                 state = checker.process(pose)[0]
                 if writer is not None:
-                    writer.write((frame.image, OverlayView(pose, state, spec)))
+                    advice = None
+                    if state.phase in ("not_visible", "setup"):
+                        advice = setup_advice(pose, brightness(frame.image), spec)
+                    writer.write((frame.image, OverlayView(pose, state, spec, advice=advice)))
                 progress.advance(task)
     except KeyboardInterrupt:
         interrupted = True

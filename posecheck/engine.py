@@ -83,6 +83,7 @@ class FrameState:
     hold_s: float
     gauge_value: float
     messages: tuple[tuple[str, str], ...]  # (severity, message), most important first
+    setup_progress: float = 0.0  # share of the start hold done while getting into position
 
 
 @dataclass
@@ -125,10 +126,18 @@ class _Attempt:
 class Checker:
     """Runs one exercise spec over landmark sequences, frame by frame, keeping state."""
 
-    def __init__(self, spec: ExerciseSpec, side: str = "auto", smoothing: bool = True) -> None:
+    def __init__(
+        self,
+        spec: ExerciseSpec,
+        side: str = "auto",
+        smoothing: bool = True,
+        start_hold_s: float | None = None,
+    ) -> None:
+        """`start_hold_s` overrides how long the start position must be held (a live countdown)."""
         if side not in ("auto", "left", "right"):
             raise ValueError(f"side must be auto, left or right, not {side!r}")
         self.spec = spec
+        self.start_hold_s = spec.start.hold_s if start_hold_s is None else start_hold_s
         self.fixed_side = None if side == "auto" else side
         self.smoothing = smoothing
         self._image_filter = OneEuroFilter(min_cutoff_hz=1.0, beta=3.0)
@@ -304,7 +313,7 @@ class Checker:
             return
         self._start_ok_for += dt
         self._baseline_sum += raw * dt
-        if self._start_ok_for >= self.spec.start.hold_s:
+        if self._start_ok_for >= self.start_hold_s:
             if from_start:
                 self._baseline = self._baseline_sum / max(self._start_ok_for, 1e-9)
             self.phase = "rest"
@@ -460,6 +469,7 @@ class Checker:
             hold_s=self._attempt.hold_s if self._attempt is not None else 0.0,
             gauge_value=here[gauge.metric] if gauge is not None else float("nan"),
             messages=tuple(messages),
+            setup_progress=min(self._start_ok_for / self.start_hold_s, 1.0) if self.start_hold_s > 0 else 1.0,
         )
 
     def finish(self) -> CheckResult:

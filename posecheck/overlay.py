@@ -29,11 +29,14 @@ SEVERITY_COLOURS = {"fault": RED, "warning": AMBER, "info": BLUE, "ok": GREEN}
 
 @dataclass
 class OverlayView:
-    """What one frame's overlay needs: the pose (one frame) and the checker's state."""
+    """What one frame's overlay needs: the pose (one frame), the checker's state and extras."""
 
     landmarks: LandmarkSequence
     state: FrameState
     spec: ExerciseSpec
+    advice: str | None = None  # set-up advice while getting into position (guidance.py)
+    status: str | None = None  # e.g. the live frame rate and latency
+    controls: str | None = None  # the live keyboard controls
 
 
 def _unit(image: np.ndarray) -> float:
@@ -104,7 +107,8 @@ class GaugeAnnotator:
         value = view.state.gauge_value
         text = gauge.label
         if value == value:
-            colour = GREEN if gauge.is_good(value) else AMBER
+            in_rep = view.state.phase in ("moving", "hold")
+            colour = (GREEN if gauge.is_good(value) else AMBER) if in_rep else GREY
             cv2.rectangle(image, (x0, y_of(value)), (x0 + bar_w, bottom), colour, -1)
             text = f"{gauge.label} {value:.0f}"
         (tw, th), _ = cv2.getTextSize(text, FONT, 0.6 * u, 2)
@@ -157,7 +161,9 @@ class MessageAnnotator:
     def annotate(self, image: np.ndarray, view: OverlayView) -> np.ndarray:
         u = _unit(image)
         state = view.state
-        if state.messages:
+        if view.advice and state.phase in ("not_visible", "setup"):
+            severity, message = "info", view.advice
+        elif state.messages:
             severity, message = state.messages[0]
         elif state.phase in ("moving", "hold"):
             severity, message = "ok", "Good form"
@@ -186,6 +192,43 @@ class MessageAnnotator:
         return image
 
 
+class CountdownAnnotator:
+    """While the start position is being held: a big countdown to when counting begins."""
+
+    def __init__(self, hold_s: float) -> None:
+        self.hold_s = hold_s
+
+    def annotate(self, image: np.ndarray, view: OverlayView) -> np.ndarray:
+        state = view.state
+        if state.phase != "setup" or not 0.0 < state.setup_progress < 1.0 or view.advice:
+            return image
+        u = _unit(image)
+        remaining = max(1, int(np.ceil((1.0 - state.setup_progress) * self.hold_s)))
+        text = f"Hold still... {remaining}"
+        (tw, th), _ = cv2.getTextSize(text, FONT, 1.6 * u, 4)
+        x, y = (image.shape[1] - tw) // 2, int(image.shape[0] * 0.3) + th // 2
+        _text_box(image, text, (x, y), 1.6 * u, WHITE, BLUE, max(3, int(4 * u)), int(12 * u))
+        return image
+
+
+class StatusAnnotator:
+    """Small print in the corners: frame rate and latency, and the keyboard controls."""
+
+    def annotate(self, image: np.ndarray, view: OverlayView) -> np.ndarray:
+        u = _unit(image)
+        height, width = image.shape[:2]
+        if view.status:
+            (tw, _), _ = cv2.getTextSize(view.status, FONT, 0.45 * u, 1)
+            _text_box(
+                image, view.status, (width - tw - int(10 * u), int(20 * u)), 0.45 * u, WHITE, BLACK, 1, 4
+            )
+        if view.controls:
+            _text_box(
+                image, view.controls, (int(10 * u), int(100 * u) + int(20 * u)), 0.45 * u, WHITE, BLACK, 1, 4
+            )
+        return image
+
+
 def _wrap(text: str, max_width: int, scale: float, thickness: int) -> list[str]:
     words, lines, current = text.split(), [], ""
     for word in words:
@@ -200,8 +243,15 @@ def _wrap(text: str, max_width: int, scale: float, thickness: int) -> list[str]:
     return lines[:3]
 
 
-def default_annotators() -> list:
-    return [SkeletonAnnotator(), GaugeAnnotator(), CounterAnnotator(), MessageAnnotator()]
+def default_annotators(countdown_s: float = 1.0) -> list:
+    return [
+        SkeletonAnnotator(),
+        GaugeAnnotator(),
+        CounterAnnotator(),
+        CountdownAnnotator(countdown_s),
+        MessageAnnotator(),
+        StatusAnnotator(),
+    ]
 
 
 def draw_overlay(image: np.ndarray, view: OverlayView, annotators: list) -> np.ndarray:
