@@ -258,6 +258,97 @@ def _show_spec(s) -> None:
 
 
 @app.command()
+def live(
+    exercise: Annotated[
+        str, typer.Option("--exercise", "-e", help="Exercise id to start with (see `posecheck exercises`).")
+    ] = "segmental_bridge",
+    camera: Annotated[
+        str,
+        typer.Option(
+            "--camera", "-c", help="Camera index (0, 1...), a stream URL, or a video file played as a camera."
+        ),
+    ] = "0",
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Folder for the reports [default: posecheck-out/live-<time>]."),
+    ] = None,
+    record: Annotated[
+        bool, typer.Option("--record", help="Also save the coached session as a video.")
+    ] = False,
+    headless: Annotated[
+        bool, typer.Option("--headless", help="No window: run and record only (tests, servers).")
+    ] = False,
+    speak: Annotated[
+        bool, typer.Option("--speak", help="Say rep counts and form messages aloud (offline).")
+    ] = False,
+    side: Annotated[
+        Side, typer.Option("--side", help="Body side to check; auto = the side facing the camera.")
+    ] = Side.auto,
+    model: ModelOption = None,
+    model_variant: VariantOption = Variant.full,
+    max_seconds: Annotated[
+        float | None, typer.Option("--max-seconds", help="End the session after this many seconds.")
+    ] = None,
+    spec: SpecOption = None,
+) -> None:
+    """Exercise in front of your camera with live coaching.
+
+    Shows the picture with your skeleton, the rep count against the program's dose, the hold timer
+    and form messages. Nothing is counted until you have held the start position through a short
+    countdown. Keys: p pause, r restart set, s switch side, n next exercise, q quit. Every way of
+    ending writes the session report.
+
+    Example: posecheck live --exercise segmental_bridge --camera 0 --record
+    """
+    import time as _time
+
+    from posecheck.analysis import prepare_out_dir
+    from posecheck.live import LiveSession
+    from posecheck.model_store import resolve_model
+    from posecheck.report import print_summary
+    from posecheck.spec import get_spec, load_specs
+
+    first = get_spec(exercise, spec)
+    ordered = list(load_specs(spec).values())
+    specs = [first] + [s for s in ordered[ordered.index(first) + 1 :]] if first in ordered else [first]
+    model_info = resolve_model(model, model_variant.value)
+    out_dir = prepare_out_dir(out or Path("posecheck-out") / _time.strftime("live-%Y%m%d-%H%M%S"))
+    session = LiveSession(
+        specs,
+        camera,
+        model_info,
+        out_dir,
+        headless=headless,
+        record=record,
+        speak=speak,
+        side=side.value,
+        max_seconds=max_seconds,
+    )
+    if session.speaker.problem:
+        err_console.print(f"[yellow]Note: {session.speaker.problem}.[/]")
+    outcome = session.run()
+    for report in outcome.reports:
+        print_summary(report, {}, console)
+    for label, path in outcome.files.items():
+        console.print(f"{label}: {path}")
+    if outcome.mean_latency_ms is not None:
+        speed = f"{outcome.mean_fps:.1f} fps, mean latency {outcome.mean_latency_ms:.0f} ms"
+        console.print(f"[dim]{outcome.frames} frames, {speed}[/]")
+    endings = {
+        "camera_stopped": "[yellow]The camera stopped delivering frames: "
+        "the report of the session so far was written.[/]",
+        "interrupted": "[yellow]Interrupted: the report of the session so far was written.[/]",
+        "window_closed": "Window closed: session ended and report written.",
+    }
+    if outcome.ended_by in endings:
+        err_console.print(endings[outcome.ended_by])
+    if outcome.ended_by == "interrupted":
+        raise typer.Exit(130)
+    if outcome.ended_by == "camera_stopped":
+        raise typer.Exit(3)
+
+
+@app.command()
 def model(
     model: ModelOption = None,
     model_variant: VariantOption = Variant.full,

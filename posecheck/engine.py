@@ -38,7 +38,8 @@ HOLD_ENTER_S = 0.2  # still this long in the active zone to start a hold
 HOLD_EXIT_S = 0.3  # moving this long to end a hold
 SIDE_SWITCH_MARGIN = 0.15  # hysteresis of the automatic side choice
 IN_FRAME_MARGIN = 0.02  # fraction of the frame a landmark may lie outside it
-BASELINE_FOLLOW_S = 3.0  # time constant with which a start-relative rest level follows drift
+BASELINE_FOLLOW_S = 3.0  # time constant with which a start-relative rest level follows drift up
+BASELINE_DROP_S = 0.3  # ... and down
 
 MESSAGE_NOT_VISIBLE = "Can't see you: move so your whole body is in the picture"
 
@@ -324,8 +325,11 @@ class Checker:
     def _step_rest(self, t: float, dt: float, raw: float, here: dict[str, float]) -> None:
         v = raw - self._baseline
         if self.spec.reps.from_start and v <= self._rest:
-            # follow slow changes of the resting level (e.g. settling on the mat)
-            self._baseline += min(dt / BASELINE_FOLLOW_S, 1.0) * (raw - self._baseline)
+            # Follow the resting level: quickly below it (the start posture was not the lowest
+            # point, e.g. someone who started half-way into the movement), slowly above it
+            # (settling on the mat), never into a rep.
+            follow_s = BASELINE_DROP_S if v < 0 else BASELINE_FOLLOW_S
+            self._baseline += min(dt / follow_s, 1.0) * (raw - self._baseline)
         if v <= self._rest:
             self._last_rest_t = t
             self._rest_values = dict(here)

@@ -1,0 +1,326 @@
+"""The live trainer: coach a person through an exercise in front of a camera.
+
+A capture thread always hands over the newest frame (no backlog, so no lag that builds up);
+the main loop runs pose -> checker -> overlay on it and shows the picture in a window (or,
+headless, only records). A video file can stand in for the camera: it is played at its real
+frame rate, dropping frames when the loop falls behind, as a camera would.
+
+Keys: p or space pause/resume, r restart the set, s switch side, n next exercise, q or Esc quit.
+Every way of ending (quit, Ctrl-C, closing the window, the camera disappearing) writes the
+report of each set done so far, and the recording when asked for.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from posecheck.engine import Checker, FrameState
+from posecheck.errors import UserError
+from posecheck.guidance import brightness, setup_advice
+from posecheck.model_store import ModelInfo
+from posecheck.overlay import OverlayView, default_annotators, draw_overlay
+from posecheck.report import RunInfo, build_report, write_json_atomic
+from posecheck.source import Frame, FrameSource, VideoFileSource, open_source
+from posecheck.spec import ExerciseSpec
+from posecheck.speech import Speaker
+from posecheck.video_io import BackgroundVideoWriter
+
+WINDOW = "posecheck"
+CONTROLS = "keys: p pause  r restart set  s switch side  n next exercise  q quit"
+STALL_TIMEOUT_S = 3.0  # no new frame for this long: the camera has stopped
+
+
+@dataclass
+class Captured:
+    frame: Frame
+    captured_at: float  # time.monotonic() when the frame became available
+
+
+class LatestFrameGrabber:
+    """Reads a frame source in a thread and keeps only the newest frame.
+
+    With `realtime=True` (a video file standing in for a camera) frames are released at the
+    file's own pace; a consumer that is slower than the source simply misses frames.
+    """
+
+    def __init__(self, source: FrameSource, realtime: bool) -> None:
+        self.source = source
+        self.realtime = realtime
+        self.frames_read = 0
+        self.ended = False
+        self.error: BaseException | None = None
+        self._latest: Captured | None = None
+        self._condition = threading.Condition()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="camera-grabber", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        start = time.monotonic()
+        try:
+            for frame in self.source:
+                if self._stop.is_set():
+                    return
+                if self.realtime:
+                    delay = start + frame.t - time.monotonic()
+                    if delay > 0 and self._stop.wait(delay):
+                        return
+                with self._condition:
+                    self._latest = Captured(frame, time.monotonic())
+                    self.frames_read += 1
+                    self._condition.notify_all()
+        except BaseException as exc:  # handed to the consumer
+            self.error = exc
+        finally:
+            with self._condition:
+                self.ended = True
+                self._condition.notify_all()
+
+    def next(self, timeout: float) -> Captured | None:
+        """The newest frame not handed out before; None once the source has ended or stalled."""
+        deadline = time.monotonic() + timeout
+        with self._condition:
+            while self._latest is None and not self.ended:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return None
+                self._condition.wait(remaining)
+            latest, self._latest = self._latest, None
+            return latest
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=2.0)
+
+
+@dataclass
+class SetRecord:
+    """One set of one exercise: its checker and what it saw."""
+
+    spec: ExerciseSpec
+    checker: Checker
+    frames: int = 0
+    started: float = field(default_factory=time.monotonic)
+
+
+@dataclass
+class LiveOutcome:
+    reports: list[dict[str, Any]]
+    files: dict[str, Path]
+    ended_by: str  # quit | interrupted | window_closed | source_ended | camera_stopped
+    frames: int
+    mean_latency_ms: float | None
+    mean_fps: float | None
+
+
+class LiveSession:
+    """Runs the coached session loop; `run()` returns when the session ends, however it ends."""
+
+    def __init__(
+        self,
+        specs: list[ExerciseSpec],
+        camera: str | FrameSource,
+        model: ModelInfo,
+        out_dir: Path,
+        *,
+        headless: bool = False,
+        record: bool = False,
+        speak: bool = False,
+        side: str = "auto",
+        max_seconds: float | None = None,
+    ) -> None:
+        if not specs:
+            raise UserError("No exercise to coach.")
+        self.specs = specs
+        self.model = model
+        self.out_dir = out_dir
+        self.headless = headless
+        self.side = side
+        self.max_seconds = max_seconds
+        self.source = camera if isinstance(camera, FrameSource) else open_source(camera)
+        self.source_name = self.source.name
+        self.record = record
+        self.speaker = Speaker.create(enabled=speak)
+        self.sets: list[SetRecord] = []
+        self.latencies: list[float] = []
+        self.paused = False
+        self._exercise_index = 0
+
+    # --- helpers ---------------------------------------------------------------------------
+
+    def _new_set(self) -> SetRecord:
+        spec = self.specs[self._exercise_index]
+        record = SetRecord(spec, Checker(spec, side=self.side))
+        self.sets.append(record)
+        self.speaker.say(f"{spec.name}. {spec.start.message}.")
+        return record
+
+    def _handle_key(self, key: int, current: SetRecord) -> tuple[SetRecord, str | None]:
+        """Apply one key press; returns the (maybe new) set and 'quit' when the session should end."""
+        char = chr(key & 0xFF).lower() if key >= 0 else ""
+        if char in ("q", "\x1b"):
+            return current, "quit"
+        if char in ("p", " "):
+            self.paused = not self.paused
+        elif char == "r":
+            current = self._new_set()
+        elif char == "s":
+            side = "right" if current.checker.side == "left" else "left"
+            self.side = side
+            current = self._new_set()
+        elif char == "n":
+            if self._exercise_index + 1 >= len(self.specs):
+                return current, "quit"
+            self._exercise_index += 1
+            current = self._new_set()
+        return current, None
+
+    def _speak_changes(self, before: FrameState | None, state: FrameState) -> None:
+        if before is None:
+            return
+        if state.reps > before.reps:
+            self.speaker.say(str(state.reps))
+        new_message = state.messages and (not before.messages or before.messages[0] != state.messages[0])
+        if new_message and state.messages[0][0] in ("fault", "warning"):
+            self.speaker.say(state.messages[0][1])
+
+    # --- the loop --------------------------------------------------------------------------
+
+    def run(self) -> LiveOutcome:
+        realtime = isinstance(self.source, VideoFileSource)
+        grabber = LatestFrameGrabber(self.source, realtime=realtime)
+        from posecheck.pose import PoseEstimator
+
+        estimator = PoseEstimator(self.model.path)
+        writer = None
+        files: dict[str, Path] = {}
+        if self.record:
+            files["recording"] = self.out_dir / "session.recording.mp4"
+            writer = BackgroundVideoWriter(files["recording"], self.source.fps, self.source.size)
+        annotators = default_annotators(self.specs[0].start.hold_s)
+        current = self._new_set()
+        previous_state: FrameState | None = None
+        ended_by = "source_ended"
+        written = 0
+        start = time.monotonic()
+        fps = 0.0
+        last_frame_at: float | None = None
+        try:
+            while True:
+                captured = grabber.next(timeout=STALL_TIMEOUT_S)
+                if captured is None:
+                    if grabber.error is not None:
+                        raise grabber.error
+                    stalled = not grabber.ended
+                    ended_by = "camera_stopped" if (stalled or self.source.stopped_early) else "source_ended"
+                    break
+                frame = captured.frame
+                pose = estimator.estimate(frame.image, frame.t)
+                if self.paused:
+                    state = previous_state or current.checker.process(pose)[0]
+                else:
+                    state = current.checker.process(pose)[0]
+                    current.frames += 1
+                advice = None
+                if state.phase in ("not_visible", "setup"):
+                    advice = setup_advice(pose, brightness(frame.image), current.spec)
+                now = time.monotonic()
+                if last_frame_at is not None:
+                    fps = (
+                        0.9 * fps + 0.1 / max(now - last_frame_at, 1e-6)
+                        if fps
+                        else 1.0 / max(now - last_frame_at, 1e-6)
+                    )
+                last_frame_at = now
+                latency_ms = (now - captured.captured_at) * 1000.0
+                status = f"{fps:4.1f} fps  {latency_ms:3.0f} ms" + ("  PAUSED" if self.paused else "")
+                view = OverlayView(
+                    pose,
+                    state,
+                    current.spec,
+                    advice=advice,
+                    status=status,
+                    controls=None if self.headless else CONTROLS,
+                )
+                image = draw_overlay(frame.image, view, annotators)
+                self.latencies.append((time.monotonic() - captured.captured_at) * 1000.0)
+                self._speak_changes(previous_state, state)
+                previous_state = state
+                if writer is not None:  # repeat frames so the recording keeps real time
+                    due = int(round(frame.t * self.source.fps)) + 1
+                    for _ in range(max(1, due - written)):
+                        writer.write(image)
+                        written += 1
+                if not self.headless:
+                    cv2.imshow(WINDOW, image)
+                    key = cv2.waitKey(1)
+                    if cv2.getWindowProperty(WINDOW, cv2.WND_PROP_VISIBLE) < 1:
+                        ended_by = "window_closed"
+                        break
+                    current, action = self._handle_key(key, current)
+                    if action == "quit":
+                        ended_by = "quit"
+                        break
+                if self.max_seconds is not None and time.monotonic() - start > self.max_seconds:
+                    ended_by = "quit"
+                    break
+        except KeyboardInterrupt:
+            ended_by = "interrupted"
+        finally:
+            grabber.close()
+            estimator.close()
+            self.source.close()
+            if writer is not None:
+                writer.close()
+            if not self.headless:
+                cv2.destroyAllWindows()
+            self.speaker.close()
+            reports = self._write_reports(files, ended_by)
+        elapsed = time.monotonic() - start
+        frames = sum(s.frames for s in self.sets)
+        return LiveOutcome(
+            reports=reports,
+            files=files,
+            ended_by=ended_by,
+            frames=frames,
+            mean_latency_ms=float(np.mean(self.latencies)) if self.latencies else None,
+            mean_fps=frames / elapsed if elapsed > 0 else None,
+        )
+
+    def _write_reports(self, files: dict[str, Path], ended_by: str) -> list[dict[str, Any]]:
+        reports = []
+        counts: dict[str, int] = {}
+        for record in self.sets:
+            if record.frames == 0 and len(self.sets) > 1:
+                continue  # a set restarted before it saw anything
+            spec = record.spec
+            counts[spec.id] = counts.get(spec.id, 0) + 1
+            name = spec.id if counts[spec.id] == 1 else f"{spec.id}.set{counts[spec.id]}"
+            run = RunInfo(
+                source=self.source_name,
+                frames=record.frames,
+                fps=self.source.fps,
+                image_size=self.source.size,
+                model={
+                    "path": str(self.model.path),
+                    "variant": self.model.variant,
+                    "sha256": self.model.sha256,
+                },
+                side_option=self.side,
+                interrupted=ended_by in ("interrupted", "window_closed", "quit") and record is self.sets[-1],
+                source_stopped_early=ended_by == "camera_stopped",
+            )
+            report = build_report(spec, record.checker.finish(), run, record.checker.side)
+            report["live"] = {"ended_by": ended_by}
+            path = self.out_dir / f"{name}.report.json"
+            write_json_atomic(report, path)
+            files[f"report {name}"] = path
+            reports.append(report)
+        return reports
