@@ -27,7 +27,7 @@ from posecheck.guidance import brightness, setup_advice
 from posecheck.model_store import ModelInfo
 from posecheck.overlay import OverlayView, default_annotators, draw_overlay
 from posecheck.report import RunInfo, build_report, write_json_atomic
-from posecheck.source import Frame, FrameSource, VideoFileSource, open_source
+from posecheck.source import CameraSource, Frame, FrameSource, open_source
 from posecheck.spec import ExerciseSpec
 from posecheck.speech import Speaker
 from posecheck.video_io import BackgroundVideoWriter
@@ -194,7 +194,7 @@ class LiveSession:
     # --- the loop --------------------------------------------------------------------------
 
     def run(self) -> LiveOutcome:
-        realtime = isinstance(self.source, VideoFileSource)
+        realtime = not isinstance(self.source, CameraSource)  # a camera paces itself; a file must be paced
         grabber = LatestFrameGrabber(self.source, realtime=realtime)
         from posecheck.pose import PoseEstimator
 
