@@ -348,6 +348,51 @@ def live(
         raise typer.Exit(3)
 
 
+@app.command(name="eval")
+def evaluate_clips(
+    clips: Annotated[
+        list[Path] | None, typer.Argument(help="Labelled clips (NAME.mp4 + NAME.json) or folders of them.")
+    ] = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for eval.json.")] = Path(
+        "posecheck-out/eval"
+    ),
+    cache: Annotated[
+        Path, typer.Option("--cache", help="Landmark cache folder (re-used while the model is the same).")
+    ] = Path("posecheck-out/landmark-cache"),
+    tolerance_s: Annotated[
+        float, typer.Option("--tolerance-s", help="Time tolerance when matching faults.")
+    ] = 1.0,
+    model: ModelOption = None,
+    model_variant: VariantOption = Variant.full,
+    spec: SpecOption = None,
+) -> None:
+    """Measure the checkers on labelled clips: rep counts, fault precision/recall, landmark error.
+
+    Prints a table per exercise and per clip and writes eval.json (stable, for comparing versions).
+
+    Example: posecheck eval sample_videos/
+    """
+    from posecheck.analysis import prepare_out_dir
+    from posecheck.evaluation import evaluate, print_tables
+    from posecheck.model_store import resolve_model
+    from posecheck.report import write_json_atomic
+    from posecheck.spec import load_specs
+
+    paths = clips or [_demo_clip().parent]
+    out_dir = prepare_out_dir(out)
+    result = evaluate(
+        paths,
+        load_specs(spec),
+        resolve_model(model, model_variant.value),
+        cache,
+        tolerance_s=tolerance_s,
+        show_progress=sys.stderr.isatty(),
+    )
+    print_tables(result, console)
+    write_json_atomic(result, out_dir / "eval.json")
+    console.print(f"eval.json: {out_dir / 'eval.json'}")
+
+
 @app.command()
 def model(
     model: ModelOption = None,

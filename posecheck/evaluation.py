@@ -1,0 +1,384 @@
+"""The accuracy harness: run the checkers on labelled clips and score them against the labels.
+
+A labelled clip is `NAME.mp4` with a `NAME.json` label file (the format written by
+`posecheck.synth` and used by `sample_videos/`), optionally with `NAME.npz` ground-truth
+keypoints. Landmarks are cached per clip and model, so re-scoring after a checker change
+does not re-run the model.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+from posecheck.engine import Checker, CheckResult
+from posecheck.errors import UserError
+from posecheck.landmarks import LandmarkSequence
+from posecheck.model_store import ModelInfo
+from posecheck.source import VideoFileSource
+from posecheck.spec import ExerciseSpec
+
+EVAL_SCHEMA_VERSION = 1
+BODY_LANDMARKS = list(range(11, 17)) + list(range(23, 33))  # shoulders to wrists, hips to feet
+PCK_FRACTION = 0.1  # a landmark is correct within this fraction of the torso length
+# Exercise names used by older label files (the shared prototype) -> the program's ids.
+LEGACY_EXERCISE_IDS = {
+    "glute_bridge": "segmental_bridge",
+    "bird_dog": "bird_dog",
+    "hip_hinge": "hip_hinge_dowel",
+    "plank": "plank_elbows_knees",
+    "dead_bug": "dead_bug",
+}
+# Fault names used by label files that differ from the specs' rule ids.
+LEGACY_FAULT_IDS = {"not_held": "hold_short"}
+
+
+@dataclass
+class LabelRep:
+    start_s: float
+    end_s: float
+    faults: list[str]
+    fault_windows: dict[str, tuple[float, float]] = field(default_factory=dict)
+
+    @property
+    def clean(self) -> bool:
+        return not self.faults
+
+
+@dataclass
+class ClipLabels:
+    name: str
+    video: Path
+    exercise_id: str
+    fps: float
+    n_frames: int
+    view: str
+    reps: list[LabelRep]
+    keypoints: Path | None
+
+
+def find_clips(paths: Iterable[Path]) -> list[Path]:
+    """Label files (NAME.json beside NAME.mp4) in the given files and folders."""
+    found: list[Path] = []
+    for path in paths:
+        path = Path(path)
+        if path.is_dir():
+            found.extend(p for p in sorted(path.glob("*.json")) if p.with_suffix(".mp4").is_file())
+        elif path.suffix == ".mp4" and path.with_suffix(".json").is_file():
+            found.append(path.with_suffix(".json"))
+        elif path.suffix == ".json" and path.with_suffix(".mp4").is_file():
+            found.append(path)
+        else:
+            raise UserError(f"{path} is not a labelled clip (NAME.mp4 with NAME.json) or a folder of them.")
+    if not found:
+        raise UserError("No labelled clips found (NAME.mp4 with a NAME.json label file).")
+    return found
+
+
+def load_labels(label_file: Path) -> ClipLabels:
+    try:
+        data = json.loads(Path(label_file).read_text())
+        fps = float(data["fps"])
+        exercise = data.get("exercise_id") or data["exercise"]
+        reps = []
+        for rep in data["reps"]:
+            faults = [LEGACY_FAULT_IDS.get(f, f) for f in rep.get("faults", [])]
+            windows = {
+                LEGACY_FAULT_IDS.get(f, f): (a / fps, b / fps)
+                for f, (a, b) in rep.get("fault_frames", {}).items()
+            }
+            reps.append(LabelRep(rep["start_frame"] / fps, rep["end_frame"] / fps, faults, windows))
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise UserError(f"Cannot read the label file {label_file}: {exc!r}") from exc
+    keypoints = Path(label_file).with_suffix(".npz")
+    return ClipLabels(
+        name=Path(label_file).stem,
+        video=Path(label_file).with_suffix(".mp4"),
+        exercise_id=LEGACY_EXERCISE_IDS.get(exercise, exercise),
+        fps=fps,
+        n_frames=int(data.get("n_frames", 0)),
+        view=str(data.get("view", "")),
+        reps=reps,
+        keypoints=keypoints if keypoints.is_file() else None,
+    )
+
+
+def cached_landmarks(
+    labels: ClipLabels, model: ModelInfo, cache_dir: Path, progress: Progress
+) -> LandmarkSequence:
+    """The clip's landmarks, from the cache when the same model made them before."""
+    cache = Path(cache_dir) / f"{labels.name}.{model.sha256[:12]}.landmarks.npz"
+    if cache.is_file():
+        return LandmarkSequence.load(cache)
+    from posecheck.pose import PoseEstimator
+
+    source = VideoFileSource(labels.video)
+    task = progress.add_task(f"pose {labels.name}", total=source.frame_count)
+    frames = []
+    with PoseEstimator(model.path) as estimator:
+        for frame in source:
+            frames.append(estimator.estimate(frame.image, frame.t))
+            progress.advance(task)
+    source.close()
+    progress.remove_task(task)
+    sequence = LandmarkSequence.stack(frames, source.size)
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    sequence.save(cache, model=model.sha256, source=str(labels.video))
+    return sequence
+
+
+# --- scoring one clip -------------------------------------------------------------------------
+
+
+def _overlap(a: tuple[float, float], b: tuple[float, float]) -> float:
+    return max(0.0, min(a[1], b[1]) - max(a[0], b[0]))
+
+
+def match_reps(labels: list[LabelRep], result: CheckResult) -> dict[int, int]:
+    """Label rep index -> predicted rep index, greedily by largest time overlap."""
+    pairs = sorted(
+        (
+            (_overlap((lab.start_s, lab.end_s), (rep.start_t, rep.end_t)), i, j)
+            for i, lab in enumerate(labels)
+            for j, rep in enumerate(result.reps)
+        ),
+        reverse=True,
+    )
+    matched: dict[int, int] = {}
+    used: set[int] = set()
+    for overlap, i, j in pairs:
+        if overlap > 0 and i not in matched and j not in used:
+            matched[i] = j
+            used.add(j)
+    return matched
+
+
+def score_clip(
+    spec: ExerciseSpec, labels: ClipLabels, landmarks: LandmarkSequence, tolerance_s: float
+) -> dict:
+    checker = Checker(spec)
+    checker.process(landmarks)
+    result = checker.finish()
+    matched = match_reps(labels.reps, result)
+    fault_counts: dict[str, dict[str, int]] = {}
+
+    def count(rule: str, key: str) -> None:
+        fault_counts.setdefault(rule, {"tp": 0, "fp": 0, "fn": 0})[key] += 1
+
+    # recall: every labelled fault must be flagged on the matching predicted rep, near its frames
+    for i, lab in enumerate(labels.reps):
+        rep = result.reps[matched[i]] if i in matched else None
+        for fault in lab.faults:
+            window = lab.fault_windows.get(fault, (lab.start_s, lab.end_s))
+            near = (window[0] - tolerance_s, window[1] + tolerance_s)
+            hit = rep is not None and any(
+                f.rule == fault and (fault == "hold_short" or _overlap((f.start_t, f.end_t), near) > 0)
+                for f in rep.faults
+            )
+            count(fault, "tp" if hit else "fn")
+    # precision: every flagged fault must be a labelled fault of the matching labelled rep
+    label_of = {j: i for i, j in matched.items()}
+    false_on_clean = 0
+    for j, rep in enumerate(result.reps):
+        lab = labels.reps[label_of[j]] if j in label_of else None
+        for fault in {f.rule for f in rep.faults}:
+            if lab is None or fault not in lab.faults:
+                count(fault, "fp")
+                if lab is not None and lab.clean:
+                    false_on_clean += 1
+    clean_reps = sum(lab.clean for lab in labels.reps)
+    score: dict[str, Any] = {
+        "clip": labels.name,
+        "exercise": labels.exercise_id,
+        "view": labels.view,
+        "frames": len(landmarks),
+        "reps_true": len(labels.reps),
+        "reps_found": len(result.reps),
+        "rep_error": len(result.reps) - len(labels.reps),
+        "good_reps_true": clean_reps,
+        "good_reps_found": result.good_reps,
+        "faults": fault_counts,
+        "false_faults_on_clean_reps": false_on_clean,
+        "clean_reps": clean_reps,
+        "frames_without_verdict": result.frames_not_visible,
+    }
+    if labels.keypoints is not None:
+        score["landmarks"] = landmark_error(landmarks, labels.keypoints)
+    return score
+
+
+def landmark_error(landmarks: LandmarkSequence, keypoints_file: Path) -> dict[str, float]:
+    """Mean pixel error and PCK of the body landmarks against ground truth keypoints."""
+    with np.load(keypoints_file) as data:
+        truth = data["kp2d"].astype(float)
+        inside = data["in_frame"].astype(bool) if "in_frame" in data.files else np.ones(truth.shape[:2], bool)
+    n = min(len(truth), len(landmarks))
+    truth, inside, found = truth[:n], inside[:n], landmarks.xy[:n]
+    torso = np.linalg.norm(truth[:, [11, 12]].mean(axis=1) - truth[:, [23, 24]].mean(axis=1), axis=1)
+    errors = np.linalg.norm(found[:, BODY_LANDMARKS] - truth[:, BODY_LANDMARKS], axis=2)
+    valid = inside[:, BODY_LANDMARKS] & np.isfinite(errors)
+    missed = inside[:, BODY_LANDMARKS] & ~np.isfinite(errors)
+    correct = (errors < PCK_FRACTION * torso[:, None]) & valid
+    considered = valid.sum() + missed.sum()
+    return {
+        "mean_px": round(float(errors[valid].mean()), 2) if valid.any() else float("nan"),
+        "median_px": round(float(np.median(errors[valid])), 2) if valid.any() else float("nan"),
+        "pck": round(float(correct.sum() / considered), 4) if considered else float("nan"),
+    }
+
+
+# --- summaries --------------------------------------------------------------------------------
+
+
+def summarise(scores: list[dict]) -> dict[str, Any]:
+    """Per exercise and overall figures (see README 'Accuracy')."""
+    groups: dict[str, list[dict]] = {}
+    for score in scores:
+        groups.setdefault(score["exercise"], []).append(score)
+    summary = {name: _group_summary(group) for name, group in sorted(groups.items())}
+    summary["overall"] = _group_summary(scores)
+    return summary
+
+
+def _group_summary(scores: list[dict]) -> dict[str, Any]:
+    errors = [s["rep_error"] for s in scores]
+    faults: dict[str, dict[str, int]] = {}
+    for score in scores:
+        for rule, counts in score["faults"].items():
+            total = faults.setdefault(rule, {"tp": 0, "fp": 0, "fn": 0})
+            for key in total:
+                total[key] += counts[key]
+    per_fault = {
+        rule: {
+            **c,
+            "precision": round(c["tp"] / (c["tp"] + c["fp"]), 3) if c["tp"] + c["fp"] else None,
+            "recall": round(c["tp"] / (c["tp"] + c["fn"]), 3) if c["tp"] + c["fn"] else None,
+        }
+        for rule, c in sorted(faults.items())
+    }
+    landmark_scores = [s["landmarks"] for s in scores if "landmarks" in s]
+    clean = sum(s["clean_reps"] for s in scores)
+    return {
+        "clips": len(scores),
+        "exact_rep_count": sum(e == 0 for e in errors),
+        "exact_rep_count_rate": round(sum(e == 0 for e in errors) / len(scores), 3),
+        "mean_abs_rep_error": round(float(np.mean(np.abs(errors))), 3),
+        "off_by_one_rate": round(sum(abs(e) == 1 for e in errors) / len(scores), 3),
+        "faults": per_fault,
+        "false_faults_on_clean_reps": sum(s["false_faults_on_clean_reps"] for s in scores),
+        "clean_reps": clean,
+        "frames_without_verdict": sum(s["frames_without_verdict"] for s in scores),
+        "frames": sum(s["frames"] for s in scores),
+        "landmark_mean_px": round(float(np.mean([x["mean_px"] for x in landmark_scores])), 2)
+        if landmark_scores
+        else None,
+        "landmark_pck": round(float(np.mean([x["pck"] for x in landmark_scores])), 4)
+        if landmark_scores
+        else None,
+    }
+
+
+def evaluate(
+    paths: list[Path],
+    specs: dict[str, ExerciseSpec],
+    model: ModelInfo,
+    cache_dir: Path,
+    tolerance_s: float = 1.0,
+    show_progress: bool = True,
+) -> dict[str, Any]:
+    """Score every labelled clip found in `paths`; clips of exercises without a spec are listed as skipped."""
+    label_files = find_clips(paths)
+    scores, skipped = [], []
+    progress = Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), disable=not show_progress
+    )
+    with progress:
+        task = progress.add_task("clips", total=len(label_files))
+        for label_file in label_files:
+            labels = load_labels(label_file)
+            spec = specs.get(labels.exercise_id)
+            if spec is None:
+                skipped.append(
+                    {"clip": labels.name, "reason": f"no spec for exercise {labels.exercise_id!r}"}
+                )
+            else:
+                landmarks = cached_landmarks(labels, model, cache_dir, progress)
+                scores.append(score_clip(spec, labels, landmarks, tolerance_s))
+            progress.advance(task)
+    if not scores:
+        raise UserError("None of the clips is of an exercise posecheck has a spec for.")
+    return {
+        "schema_version": EVAL_SCHEMA_VERSION,
+        "model": {"variant": model.variant, "sha256": model.sha256},
+        "tolerance_s": tolerance_s,
+        "clips": sorted(scores, key=lambda s: s["clip"]),
+        "skipped": skipped,
+        "summary": summarise(scores),
+    }
+
+
+def print_tables(evaluation: dict[str, Any], console) -> None:
+    """The per-exercise table and the per-clip table."""
+    from rich.table import Table
+
+    table = Table(title="Accuracy per exercise", header_style="bold")
+    for column in (
+        "exercise",
+        "clips",
+        "exact reps",
+        "mean |err|",
+        "off by 1",
+        "faults: precision / recall",
+        "false faults on clean reps",
+        "landmark px",
+        "PCK",
+        "no verdict",
+    ):
+        table.add_column(column)
+    for name, s in evaluation["summary"].items():
+        faults = (
+            ", ".join(f"{rule} {_fmt(c['precision'])}/{_fmt(c['recall'])}" for rule, c in s["faults"].items())
+            or "-"
+        )
+        table.add_row(
+            name,
+            str(s["clips"]),
+            f"{s['exact_rep_count']}/{s['clips']}",
+            f"{s['mean_abs_rep_error']:.2f}",
+            f"{s['off_by_one_rate']:.0%}",
+            faults,
+            f"{s['false_faults_on_clean_reps']} of {s['clean_reps']}",
+            _fmt(s["landmark_mean_px"]),
+            _fmt(s["landmark_pck"]),
+            f"{s['frames_without_verdict']}/{s['frames']}",
+        )
+    console.print(table)
+    clips = Table(title="Per clip", header_style="bold")
+    for column in ("clip", "exercise", "reps found/true", "good found/true", "faults (tp/fp/fn)"):
+        clips.add_column(column)
+    for c in evaluation["clips"]:
+        faults = (
+            ", ".join(f"{r} {v['tp']}/{v['fp']}/{v['fn']}" for r, v in sorted(c["faults"].items())) or "-"
+        )
+        clips.add_row(
+            c["clip"],
+            c["exercise"],
+            f"{c['reps_found']}/{c['reps_true']}",
+            f"{c['good_reps_found']}/{c['good_reps_true']}",
+            faults,
+        )
+    console.print(clips)
+    for item in evaluation["skipped"]:
+        console.print(f"[yellow]skipped {item['clip']}: {item['reason']}[/]")
+
+
+def _fmt(value) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.2f}" if isinstance(value, float) else str(value)
