@@ -249,7 +249,8 @@ def _show_spec(s) -> None:
     for item in s.checked:
         console.print(f"  - {item}")
     for rule in s.rules:
-        when = f"{rule.severity}, during {rule.during}: {rule.condition.describe()}"
+        conditions = " and ".join(c.describe() for c in rule.conditions)
+        when = f"{rule.severity}, during {rule.during}: {conditions}"
         console.print(f'  - [cyan]{rule.id}[/] ({when}) -> "{rule.message}"')
     console.print("[bold]What it cannot check:[/]")
     for item in s.not_checked:

@@ -121,6 +121,8 @@ class _Attempt:
     peak: float = -np.inf
     extremes: dict[str, list[float]] = field(default_factory=dict)  # metric -> [min, max]
     hold_start_values: dict[str, float] = field(default_factory=dict)
+    deepest_values: dict[str, float] = field(default_factory=dict)  # metrics where the rep went furthest
+    deepest_t: float = 0.0
     faults: list[FaultEvent] = field(default_factory=list)
 
 
@@ -144,7 +146,10 @@ class Checker:
         self._image_filter = OneEuroFilter(min_cutoff_hz=1.0, beta=3.0)
         self._world_filter = OneEuroFilter(min_cutoff_hz=1.0, beta=3.0)
         self._scales = {"image": BodyScale(), "world": BodyScale()}
-        self._visible_idx = {s: sorted({i for p in spec.visible for i in point_indices(p, s)}) for s in SIDES}
+        # each needed body part counts as seen when either side's landmark is (one side may be hidden)
+        self._visible_parts = [
+            sorted(set(point_indices(p, "left")) | set(point_indices(p, "right"))) for p in spec.visible
+        ]
         self._side_core = {
             s: [point_indices(p, s)[0] for p in ("shoulder", "hip", "knee", "ankle")] for s in SIDES
         }
@@ -197,7 +202,11 @@ class Checker:
         return values
 
     def _visibility(self, seq: LandmarkSequence, xy: np.ndarray) -> np.ndarray:
-        """(T, 2) lowest visibility of the needed landmarks per side (0 if out of frame)."""
+        """(T,) visibility of the least visible needed body part (0 if out of frame).
+
+        A part is as visible as the better of its two sides, so a side view, where the far
+        side is hidden behind the body, still counts as seeing the person.
+        """
         width, height = seq.image_size
         with np.errstate(invalid="ignore"):
             inside = (
@@ -207,7 +216,7 @@ class Checker:
                 & (xy[..., 1] <= (1 + IN_FRAME_MARGIN) * height)
             )
         vis = np.where(inside, seq.visibility, 0.0)
-        return np.stack([vis[:, self._visible_idx[s]].min(axis=1) for s in SIDES], axis=1)
+        return np.stack([vis[:, part].max(axis=1) for part in self._visible_parts], axis=1).min(axis=1)
 
     def _facing_score(self, seq: LandmarkSequence) -> np.ndarray:
         """(T,) > 0 when the left side faces the camera (more visible and nearer)."""
@@ -260,7 +269,7 @@ class Checker:
         here = {name: v[side_i] for name, v in values.items()}
         raw = self.spec.reps.toward_active(here[self.spec.reps.metric])
         v = raw - self._baseline
-        visible = visibility[side_i] >= self.spec.min_visibility and v == v
+        visible = visibility >= self.spec.min_visibility and v == v
 
         if not visible:
             self._invisible_for += dt
@@ -340,7 +349,8 @@ class Checker:
     def _step_attempt(self, t: float, dt: float, v: float, here: dict[str, float]) -> None:
         a = self._attempt
         assert a is not None
-        a.peak = max(a.peak, v)
+        if v > a.peak:
+            a.peak, a.deepest_values, a.deepest_t = v, dict(here), t
         for name, value in here.items():
             if value == value:
                 lo_hi = a.extremes.setdefault(name, [value, value])
@@ -394,6 +404,7 @@ class Checker:
             peak=self.spec.reps.toward_active(a.peak),
             faults=a.faults,
         )
+        self._judge_deepest_point(a, rep, t)
         dose = self.spec.dose
         if self.spec.reps.timed_hold and dose.hold_s and rep.hold_s < dose.hold_s[0] - dose.hold_tolerance_s:
             message = f"Hold the position for {dose.hold_s[0]:g} s: that hold was {rep.hold_s:.1f} s"
@@ -404,6 +415,16 @@ class Checker:
         self.result.reps.append(rep)
 
     # --- form rules ----------------------------------------------------------------------
+
+    def _judge_deepest_point(self, a: _Attempt, rep: Rep, t: float) -> None:
+        """Rules `during = "deepest"`: judged once per rep, where the rep metric went furthest."""
+        references = {"start": self._rest_values}
+        for rule in self.spec.rules:
+            if rule.during != "deepest":
+                continue
+            if all(_check(c, a.deepest_values, references) for c in rule.conditions):
+                rep.faults.append(FaultEvent(rule.id, rule.message, rule.severity, a.deepest_t, a.deepest_t))
+                self._recent_messages.append((t + 2.0, rule.severity, rule.message))
 
     def _rule_applies(self, rule: RuleSpec) -> bool:
         phase = self.phase
@@ -423,7 +444,7 @@ class Checker:
             references["peak"] = {k: hi for k, (lo, hi) in attempt.extremes.items()}
             references["trough"] = {k: lo for k, (lo, hi) in attempt.extremes.items()}
         for rule in self.spec.rules:
-            firing = self._rule_applies(rule) and _check(rule.condition, here, references)
+            firing = self._rule_applies(rule) and all(_check(c, here, references) for c in rule.conditions)
             since = self._rule_since[rule.id]
             if not firing:
                 self._rule_since[rule.id] = None

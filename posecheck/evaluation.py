@@ -61,6 +61,7 @@ class ClipLabels:
     view: str
     reps: list[LabelRep]
     keypoints: Path | None
+    vocabulary: set[str] | None = None  # the faults the clip's maker could inject, when it says
 
 
 def find_clips(paths: Iterable[Path]) -> list[Path]:
@@ -96,6 +97,7 @@ def load_labels(label_file: Path) -> ClipLabels:
             reps.append(LabelRep(rep["start_frame"] / fps, rep["end_frame"] / fps, faults, windows))
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise UserError(f"Cannot read the label file {label_file}: {exc!r}") from exc
+    vocabulary = data.get("fault_vocabulary")
     keypoints = Path(label_file).with_suffix(".npz")
     return ClipLabels(
         name=Path(label_file).stem,
@@ -106,6 +108,7 @@ def load_labels(label_file: Path) -> ClipLabels:
         view=str(data.get("view", "")),
         reps=reps,
         keypoints=keypoints if keypoints.is_file() else None,
+        vocabulary=None if vocabulary is None else {LEGACY_FAULT_IDS.get(f, f) for f in vocabulary},
     )
 
 
@@ -167,6 +170,12 @@ def score_clip(
     result = checker.finish()
     matched = match_reps(labels.reps, result)
     fault_counts: dict[str, dict[str, int]] = {}
+    # Score only faults the spec checks and the clip's maker could have put in: a labelled fault
+    # the spec cannot check is listed as unchecked, not as a miss.
+    scored = {rule.id for rule in spec.rules} | {"hold_short"}
+    if labels.vocabulary is not None:
+        scored &= labels.vocabulary
+    unchecked: dict[str, int] = {}
 
     def count(rule: str, key: str) -> None:
         fault_counts.setdefault(rule, {"tp": 0, "fp": 0, "fn": 0})[key] += 1
@@ -175,10 +184,13 @@ def score_clip(
     for i, lab in enumerate(labels.reps):
         rep = result.reps[matched[i]] if i in matched else None
         for fault in lab.faults:
+            if fault not in scored:
+                unchecked[fault] = unchecked.get(fault, 0) + 1
+                continue
             window = lab.fault_windows.get(fault, (lab.start_s, lab.end_s))
             near = (window[0] - tolerance_s, window[1] + tolerance_s)
             hit = rep is not None and any(
-                f.rule == fault and (fault == "hold_short" or _overlap((f.start_t, f.end_t), near) > 0)
+                f.rule == fault and (fault == "hold_short" or (f.start_t <= near[1] and f.end_t >= near[0]))
                 for f in rep.faults
             )
             count(fault, "tp" if hit else "fn")
@@ -187,7 +199,7 @@ def score_clip(
     false_on_clean = 0
     for j, rep in enumerate(result.reps):
         lab = labels.reps[label_of[j]] if j in label_of else None
-        for fault in {f.rule for f in rep.faults}:
+        for fault in {f.rule for f in rep.faults} & scored:
             if lab is None or fault not in lab.faults:
                 count(fault, "fp")
                 if lab is not None and lab.clean:
@@ -204,6 +216,7 @@ def score_clip(
         "good_reps_true": clean_reps,
         "good_reps_found": result.good_reps,
         "faults": fault_counts,
+        "unchecked_label_faults": unchecked,
         "false_faults_on_clean_reps": false_on_clean,
         "clean_reps": clean_reps,
         "frames_without_verdict": result.frames_not_visible,
@@ -264,6 +277,10 @@ def _group_summary(scores: list[dict]) -> dict[str, Any]:
     }
     landmark_scores = [s["landmarks"] for s in scores if "landmarks" in s]
     clean = sum(s["clean_reps"] for s in scores)
+    unchecked: dict[str, int] = {}
+    for score in scores:
+        for fault, n in score["unchecked_label_faults"].items():
+            unchecked[fault] = unchecked.get(fault, 0) + n
     return {
         "clips": len(scores),
         "exact_rep_count": sum(e == 0 for e in errors),
@@ -271,6 +288,7 @@ def _group_summary(scores: list[dict]) -> dict[str, Any]:
         "mean_abs_rep_error": round(float(np.mean(np.abs(errors))), 3),
         "off_by_one_rate": round(sum(abs(e) == 1 for e in errors) / len(scores), 3),
         "faults": per_fault,
+        "unchecked_label_faults": dict(sorted(unchecked.items())),
         "false_faults_on_clean_reps": sum(s["false_faults_on_clean_reps"] for s in scores),
         "clean_reps": clean,
         "frames_without_verdict": sum(s["frames_without_verdict"] for s in scores),
@@ -374,6 +392,10 @@ def print_tables(evaluation: dict[str, Any], console) -> None:
             faults,
         )
     console.print(clips)
+    for name, s in evaluation["summary"].items():
+        if s["unchecked_label_faults"] and name != "overall":
+            faults = ", ".join(f"{f} ({n})" for f, n in s["unchecked_label_faults"].items())
+            console.print(f"[dim]{name}: labelled faults the spec does not check: {faults}[/]")
     for item in evaluation["skipped"]:
         console.print(f"[yellow]skipped {item['clip']}: {item['reason']}[/]")
 

@@ -20,7 +20,7 @@ PHASES = ("align", "stabilize", "maintain")
 VIEWS = ("side", "front", "either")
 SIDE_MODES = ("facing_camera", "working_side")
 SPACES = ("image", "world")
-RULE_PHASES = ("rest", "attempt", "moving", "hold", "counting")
+RULE_PHASES = ("rest", "attempt", "moving", "hold", "counting", "deepest")
 RELATIVE_TO = ("value", "peak", "trough", "start", "hold_start")
 SEVERITIES = ("fault", "warning")
 
@@ -76,6 +76,11 @@ class RuleSpec:
     during: str = "hold"
     persist_s: float = 0.5
     severity: str = "fault"
+    also: tuple[Condition, ...] = ()  # further conditions that must hold at the same time
+
+    @property
+    def conditions(self) -> tuple[Condition, ...]:
+        return (self.condition, *self.also)
 
 
 @dataclass(frozen=True)
@@ -352,6 +357,10 @@ def parse_spec(data: dict[str, Any], path: Path) -> ExerciseSpec:
                 during=f.get("during", str, "hold", choices=RULE_PHASES),
                 persist_s=f.number("persist_s", 0.5),
                 severity=f.get("severity", str, "fault", choices=SEVERITIES),
+                also=tuple(
+                    _condition(_Fields(c, f"rules[{i}].also[{k}]", path), metrics)
+                    for k, c in enumerate(f.get("also", list, []))
+                ),
             )
         )
         f.no_unknown_keys()

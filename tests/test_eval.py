@@ -24,6 +24,9 @@ SAMPLES = ROOT / "sample_videos"
 # precision (over all its fault types), maximum false faults on clean reps.
 FLOORS = {
     "segmental_bridge": {"exact": 1.0, "recall": 1.0, "precision": 1.0, "false_on_clean": 0},
+    "bird_dog": {"exact": 1.0, "recall": 1.0, "precision": 1.0, "false_on_clean": 0},
+    "hip_hinge_dowel": {"exact": 1.0, "recall": 1.0, "precision": 1.0, "false_on_clean": 0},
+    "plank_elbows_knees": {"exact": 1.0, "recall": 1.0, "precision": 1.0, "false_on_clean": 0},
 }
 
 
