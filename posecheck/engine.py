@@ -40,6 +40,7 @@ SIDE_SWITCH_MARGIN = 0.15  # hysteresis of the automatic side choice
 IN_FRAME_MARGIN = 0.02  # fraction of the frame a landmark may lie outside it
 BASELINE_FOLLOW_S = 3.0  # time constant with which a start-relative rest level follows drift up
 BASELINE_DROP_S = 0.3  # ... and down
+HOLD_SUPERSEDE_FRACTION = 0.25  # a hold this much (of the way up) above the last one replaces it
 
 MESSAGE_NOT_VISIBLE = "Can't see you: move so your whole body is in the picture"
 
@@ -121,6 +122,7 @@ class _Attempt:
     peak: float = -np.inf
     extremes: dict[str, list[float]] = field(default_factory=dict)  # metric -> [min, max]
     hold_start_values: dict[str, float] = field(default_factory=dict)
+    hold_level: float = 0.0  # rep metric when the current hold began
     deepest_values: dict[str, float] = field(default_factory=dict)  # metrics where the rep went furthest
     deepest_t: float = 0.0
     faults: list[FaultEvent] = field(default_factory=list)
@@ -362,13 +364,17 @@ class Checker:
         a.moving_for = 0.0 if still else a.moving_for + dt
         if not a.holding and a.still_for >= HOLD_ENTER_S and self.spec.reps.timed_hold:
             a.holding = True
-            if a.hold_start_t is None:
+            if a.hold_start_t is None or self._higher_than_last_hold(a, v):
+                # the first hold, or the earlier pause was only part of the way up: start afresh
+                self._forget_hold(a)
                 a.hold_start_t = t - a.still_for
                 a.hold_start_values = dict(here)
+                a.hold_level = v
             a.hold_s += a.still_for - dt
         elif a.holding and (a.moving_for >= HOLD_EXIT_S or v < self._active):
             a.holding = False
             a.hold_end_t = t - a.moving_for
+            a.hold_s -= max(a.moving_for - dt, 0.0)  # the moving time was not holding
         if a.holding:
             a.hold_s += dt
             a.hold_end_t = t
@@ -383,6 +389,22 @@ class Checker:
         else:
             a.below_rest_for = 0.0
             a.end_t = None
+
+    def _higher_than_last_hold(self, a: _Attempt, v: float) -> bool:
+        """Whether a new hold is clearly further into the rep than the previous one."""
+        margin = max(self.spec.reps.band, HOLD_SUPERSEDE_FRACTION * (a.hold_level - self._rest))
+        return v > a.hold_level + margin
+
+    def _forget_hold(self, a: _Attempt) -> None:
+        """Drop an earlier hold's time and the hold-phase faults it raised."""
+        if a.hold_start_t is None:
+            return
+        hold_rules = {rule.id for rule in self.spec.rules if rule.during == "hold"}
+        a.faults = [f for f in a.faults if not (f.rule in hold_rules and f.start_t >= a.hold_start_t)]
+        for rule_id in hold_rules & set(self._open_faults):
+            del self._open_faults[rule_id]
+        a.hold_s = 0.0
+        a.hold_end_t = None
 
     def _finish_attempt(self, t: float) -> None:
         a = self._attempt
