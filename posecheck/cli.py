@@ -7,7 +7,7 @@ Each command parses options, calls one library function and prints its result. A
 from __future__ import annotations
 
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -31,13 +31,13 @@ err_console = Console(stderr=True)
 _debug = False
 
 
-class Variant(str, Enum):
+class Variant(StrEnum):
     lite = "lite"
     full = "full"
     heavy = "heavy"
 
 
-class Side(str, Enum):
+class Side(StrEnum):
     auto = "auto"
     left = "left"
     right = "right"
