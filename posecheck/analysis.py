@@ -14,13 +14,13 @@ from typing import Any
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from posecheck.engine import Checker
+from posecheck.engine import Checker, FrameState
 from posecheck.errors import UserError
 from posecheck.guidance import brightness, setup_advice
 from posecheck.landmarks import LandmarkSequence
 from posecheck.model_store import ModelInfo
 from posecheck.overlay import OverlayView, default_annotators, draw_overlay
-from posecheck.report import RunInfo, build_report, write_json_atomic
+from posecheck.report import RunInfo, build_report, frame_series, write_json_atomic
 from posecheck.source import VideoFileSource
 from posecheck.spec import ExerciseSpec
 from posecheck.video_io import BackgroundVideoWriter, PrefetchingReader
@@ -108,6 +108,7 @@ def analyze(
         )
     checker = Checker(spec, side=side)
     frames: list[LandmarkSequence] = []
+    states: list[FrameState] = []
     # Hand the GIL back quickly when the model returns, so helper threads never delay it.
     switch_interval = sys.getswitchinterval()
     sys.setswitchinterval(0.0005)
@@ -125,6 +126,7 @@ def analyze(
                     pose = estimator.estimate(frame.image, frame.t)
                 frames.append(pose)
                 state = checker.process(pose)[0]
+                states.append(state)
                 if writer is not None:
                     advice = None
                     if state.phase in ("not_visible", "setup"):
@@ -154,6 +156,7 @@ def analyze(
         interrupted=interrupted,
     )
     report = build_report(spec, checker.finish(), run, checker.side)
+    report["series"] = frame_series(states)
     write_json_atomic(report, files["report"])
     if save_landmarks and cached is None:
         files["landmarks"] = out_dir / f"{stem}.landmarks.npz"
@@ -167,7 +170,7 @@ def _analyze_cached(
     spec: ExerciseSpec, cached: LandmarkSequence, out_dir: Path, landmarks_file: Path, side: str
 ) -> AnalysisOutputs:
     checker = Checker(spec, side=side)
-    checker.process(cached)
+    states = checker.process(cached)
     fps = (len(cached) - 1) / (cached.t[-1] - cached.t[0]) if len(cached) > 1 else 0.0
     run = RunInfo(
         source=str(landmarks_file),
@@ -178,6 +181,7 @@ def _analyze_cached(
         side_option=side,
     )
     report = build_report(spec, checker.finish(), run, checker.side)
+    report["series"] = frame_series(states)
     files = {"report": out_dir / f"{Path(landmarks_file).name.split('.')[0]}.report.json"}
     write_json_atomic(report, files["report"])
     return AnalysisOutputs(report, files)

@@ -102,10 +102,12 @@ def _run_analysis(
     save_landmarks: bool,
     no_video: bool,
     spec_paths: list[Path] | None,
+    history: bool = True,
 ) -> None:
     from posecheck.analysis import analyze
     from posecheck.model_store import resolve_model
     from posecheck.report import print_summary
+    from posecheck.session_record import record_and_render
     from posecheck.spec import get_spec
 
     spec = get_spec(exercise, spec_paths)
@@ -121,10 +123,28 @@ def _run_analysis(
         write_video=not no_video,
         show_progress=sys.stderr.isatty() or sys.stdout.isatty(),
     )
+    recorded = record_and_render(spec, outputs.report, outputs.files, "analyze", history)
+    outputs.files["html report"] = recorded.html
     print_summary(outputs.report, outputs.files, console)
+    _say_recorded(recorded)
     if outputs.report["interrupted"]:
         err_console.print("[yellow]Interrupted: the report of what was analysed so far was written.[/]")
         raise typer.Exit(130)
+
+
+def _say_recorded(recorded) -> None:
+    if recorded.session_id is not None:
+        console.print(f"[dim]Saved in your history as session {recorded.session_id}.[/]")
+    if recorded.history_problem:
+        err_console.print(f"[yellow]Not saved in the history: {recorded.history_problem}[/]")
+
+
+HistoryOption = Annotated[
+    bool,
+    typer.Option(
+        "--history/--no-history", help="Save the session in your history (see `posecheck history`)."
+    ),
+]
 
 
 @app.command()
@@ -155,6 +175,7 @@ def analyze(
     ] = False,
     no_video: Annotated[bool, typer.Option("--no-video", help="Skip the annotated video.")] = False,
     spec: SpecOption = None,
+    history: HistoryOption = True,
 ) -> None:
     """Analyse a recorded exercise video: count reps and holds, flag form faults.
 
@@ -173,6 +194,7 @@ def analyze(
         save_landmarks=save_landmarks,
         no_video=no_video,
         spec_paths=spec,
+        history=history,
     )
 
 
@@ -190,6 +212,7 @@ def demo(
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("posecheck-out/demo"),
     model: ModelOption = None,
     model_variant: VariantOption = Variant.full,
+    history: HistoryOption = True,
 ) -> None:
     """Analyse the bundled sample clip (a glute bridge: 3 reps, the last not high enough).
 
@@ -206,6 +229,7 @@ def demo(
         save_landmarks=False,
         no_video=False,
         spec_paths=None,
+        history=history,
     )
 
 
@@ -291,6 +315,7 @@ def live(
         float | None, typer.Option("--max-seconds", help="End the session after this many seconds.")
     ] = None,
     spec: SpecOption = None,
+    history: HistoryOption = True,
 ) -> None:
     """Exercise in front of your camera with live coaching.
 
@@ -328,6 +353,7 @@ def live(
     if session.speaker.problem:
         err_console.print(f"[yellow]Note: {session.speaker.problem}.[/]")
     outcome = session.run()
+    _record_live(session, "live", history)
     for report in outcome.reports:
         print_summary(report, {}, console)
     for label, path in outcome.files.items():
@@ -392,6 +418,199 @@ def evaluate_clips(
     print_tables(result, console)
     write_json_atomic(result, out_dir / "eval.json")
     console.print(f"eval.json: {out_dir / 'eval.json'}")
+
+
+def _record_live(session, kind: str, use_history: bool) -> None:
+    from posecheck.session_record import record_and_render
+
+    for spec_, report_, path in session.report_paths:
+        files = {"report": path}
+        if "recording" in getattr(session, "files", {}):
+            files["recording"] = session.files["recording"]
+        recorded = record_and_render(spec_, report_, files, kind, use_history)
+        console.print(f"html report: {recorded.html}")
+        _say_recorded(recorded)
+
+
+@app.command()
+def program(
+    status: Annotated[
+        bool, typer.Option("--status", help="Show where you stand in the program and what is next.")
+    ] = False,
+    camera: Annotated[
+        str,
+        typer.Option("--camera", "-c", help="Camera index, stream URL, or a video file played as a camera."),
+    ] = "0",
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Folder for the reports.")] = None,
+    headless: Annotated[bool, typer.Option("--headless", help="No window (tests, servers).")] = False,
+    speak: Annotated[bool, typer.Option("--speak", help="Say rep counts and form messages aloud.")] = False,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config", help="Program settings file (TOML) [default: ~/.config/posecheck/program.toml]."
+        ),
+    ] = None,
+    model: ModelOption = None,
+    model_variant: VariantOption = Variant.full,
+) -> None:
+    """Follow the ALIGN -> STABILIZE -> MAINTAIN program, one guided session a day.
+
+    Runs the exercises of your current phase in the program's order with the program's dose,
+    live coaching, rest between exercises and a quality score after each. An exercise is
+    mastered after enough good sessions; the next phase unlocks only when the whole phase is.
+
+    Example: posecheck program --status
+    """
+    import time as _time
+
+    from posecheck.analysis import prepare_out_dir
+    from posecheck.history import History
+    from posecheck.live import LiveSession
+    from posecheck.model_store import resolve_model
+    from posecheck.progression import load_config, program_status
+    from posecheck.spec import load_specs
+
+    settings = load_config(config)
+    specs = load_specs()
+    with History() as store:
+        standing = program_status(store, specs, settings)
+    _print_status(standing)
+    if status:
+        return
+    todo = [
+        st.spec for st in standing.exercises.values()
+        if st.spec.phase == standing.current_phase and st.unlocked and not st.mastered
+    ]  # fmt: skip
+    todo.sort(key=lambda sp: sp.order)
+    if not todo:
+        console.print("Nothing to do in this phase right now.")
+        return
+    out_dir = prepare_out_dir(out or Path("posecheck-out") / _time.strftime("program-%Y%m%d-%H%M%S"))
+    session = LiveSession(
+        todo, camera, resolve_model(model, model_variant.value), out_dir, headless=headless, speak=speak,
+        stop_at_dose=True, rest_s=settings.rest_between_sets_s,
+    )  # fmt: skip
+    outcome = session.run()
+    _record_live(session, "program", True)
+    for spec_id, score in session.set_scores:
+        console.print(f"{specs[spec_id].name}: set quality {score:.0f}/100")
+    with History() as store:
+        _print_status(program_status(store, specs, settings), brief=True)
+    if outcome.ended_by == "interrupted":
+        raise typer.Exit(130)
+
+
+def _print_status(standing, brief: bool = False) -> None:
+    from posecheck.spec import PHASES
+
+    if not brief:
+        table = Table(title="Your program", header_style="bold")
+        for column in ("phase", "exercise", "sessions", "recent quality", "state"):
+            table.add_column(column)
+        for phase in PHASES:
+            for st in sorted(
+                (s for s in standing.exercises.values() if s.spec.phase == phase), key=lambda s: s.spec.order
+            ):
+                if st.mastered:
+                    state = "[green]mastered[/]"
+                elif st.regressed:
+                    state = f"[red]regressed[/]: {st.needs}"
+                elif not st.unlocked:
+                    state = f"[dim]locked: {st.needs}[/]"
+                else:
+                    state = f"[yellow]practising[/]: needs {st.needs}"
+                recent = " ".join(f"{q:.0f}" for q in st.recent_scores) or "-"
+                table.add_row(phase.upper(), st.spec.name, str(st.sessions), recent, state)
+        console.print(table)
+    console.print(f"Current phase: [bold]{standing.current_phase.upper()}[/]")
+    if standing.next_exercise:
+        console.print(f"Next exercise: [bold]{standing.exercises[standing.next_exercise].spec.name}[/]")
+    if standing.next_phase_needs:
+        console.print("To unlock the next phase: " + "; ".join(standing.next_phase_needs[:4])
+                      + (" ..." if len(standing.next_phase_needs) > 4 else ""))  # fmt: skip
+
+
+@app.command()
+def history(
+    exercise: Annotated[
+        str | None, typer.Option("--exercise", "-e", help="Only this exercise's sessions.")
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", help="How many recent sessions to list.")] = 20,
+    export: Annotated[
+        Path | None, typer.Option("--export", help="Write all sessions and reps to a .csv or .json file.")
+    ] = None,
+) -> None:
+    """List your stored sessions and each exercise's quality trend, or export them.
+
+    Example: posecheck history --exercise segmental_bridge
+    """
+    from posecheck.history import History
+
+    with History() as store:
+        if export is not None:
+            console.print(f"Exported to {store.export(export)}")
+            return
+        sessions = store.sessions(exercise, limit)
+        everything = store.sessions(exercise)
+        path = store.path
+    if not sessions:
+        console.print(f"No sessions yet in {path}. Analyse a video or start `posecheck live`.")
+        return
+    table = Table(title=f"Sessions ({path})", header_style="bold")
+    for column in ("id", "when", "kind", "exercise", "reps", "good", "quality", "full dose"):
+        table.add_column(column)
+    for s in sessions:
+        table.add_row(
+            str(s["id"]), s["created"][:16].replace("T", " "), s["kind"], s["exercise_id"], str(s["reps"]),
+            str(s["good_reps"]), f"{s['quality']:.0f}", "yes" if s["full_dose"] else "no",
+        )  # fmt: skip
+    console.print(table)
+    trends = Table(title="Quality trend per exercise (oldest to newest)", header_style="bold")
+    for column in ("exercise", "sessions", "quality", "best", "last"):
+        trends.add_column(column)
+    by_exercise: dict[str, list[float]] = {}
+    for s in reversed(everything):
+        by_exercise.setdefault(s["exercise_id"], []).append(s["quality"])
+    for name, scores in sorted(by_exercise.items()):
+        trends.add_row(name, str(len(scores)), _sparkline(scores), f"{max(scores):.0f}", f"{scores[-1]:.0f}")
+    console.print(trends)
+
+
+def _sparkline(scores: list[float]) -> str:
+    bars = "▁▂▃▄▅▆▇█"
+    return "".join(bars[min(int(score / 100 * len(bars)), len(bars) - 1)] for score in scores[-30:])
+
+
+@app.command()
+def report(
+    session: Annotated[int, typer.Argument(help="Session id (see `posecheck history`).")],
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="HTML file to write [default: posecheck-out/session-<id>.html]."),
+    ] = None,
+) -> None:
+    """Write the visual HTML report of a stored session (plots, key frames, reps, trend).
+
+    Example: posecheck report 12 --out bridge-report.html
+    """
+    from posecheck.history import History
+    from posecheck.html_report import render_html, write_html
+    from posecheck.progression import load_config
+    from posecheck.spec import get_spec
+
+    with History() as store:
+        stored = store.session(session)
+        sessions = store.sessions(stored["exercise_id"])
+    spec = get_spec(stored["exercise_id"])
+    video = stored["artifacts"].get("annotated video")
+    target = out or Path("posecheck-out") / f"session-{session}.html"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    document = render_html(
+        stored["report"], spec, Path(video) if video else None, sessions, load_config().mastery_quality
+    )
+    console.print(f"Report: {write_html(target, document)}")
+    if video and not Path(video).is_file():
+        console.print(f"[yellow]The annotated video {video} is gone: the report has no key frames.[/]")
 
 
 @app.command()

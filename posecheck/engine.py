@@ -86,6 +86,7 @@ class FrameState:
     gauge_value: float
     messages: tuple[tuple[str, str], ...]  # (severity, message), most important first
     setup_progress: float = 0.0  # share of the start hold done while getting into position
+    rep_value: float = float("nan")  # the rep metric (for plots)
 
 
 @dataclass
@@ -516,6 +517,7 @@ class Checker:
             hold_s=self._attempt.hold_s if self._attempt is not None else 0.0,
             gauge_value=here[gauge.metric] if gauge is not None else float("nan"),
             messages=tuple(messages),
+            rep_value=here[self.spec.reps.metric],
             setup_progress=min(self._start_ok_for / self.start_hold_s, 1.0) if self.start_hold_s > 0 else 1.0,
         )
 

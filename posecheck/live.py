@@ -26,7 +26,8 @@ from posecheck.errors import UserError
 from posecheck.guidance import brightness, setup_advice
 from posecheck.model_store import ModelInfo
 from posecheck.overlay import OverlayView, default_annotators, draw_overlay
-from posecheck.report import RunInfo, build_report, write_json_atomic
+from posecheck.quality import set_quality
+from posecheck.report import RunInfo, build_report, frame_series, write_json_atomic
 from posecheck.source import CameraSource, Frame, FrameSource, open_source
 from posecheck.spec import ExerciseSpec
 from posecheck.speech import Speaker
@@ -108,16 +109,31 @@ class SetRecord:
     checker: Checker
     frames: int = 0
     started: float = field(default_factory=time.monotonic)
+    states: list[FrameState] = field(default_factory=list)
 
 
 @dataclass
 class LiveOutcome:
     reports: list[dict[str, Any]]
     files: dict[str, Path]
-    ended_by: str  # quit | interrupted | window_closed | source_ended | camera_stopped
+    ended_by: str  # quit | interrupted | window_closed | source_ended | camera_stopped | program_done
     frames: int
     mean_latency_ms: float | None
     mean_fps: float | None
+
+
+def _rest_screen(image: np.ndarray, title: str, text: str) -> np.ndarray:
+    """A dimmed picture with the rest countdown and what comes next."""
+    shown = (image * 0.35).astype(np.uint8)
+    unit = image.shape[0] / 480.0
+    for i, (line, scale) in enumerate(((title, 1.6), (text, 0.6))):
+        (width, _), _ = cv2.getTextSize(line, cv2.FONT_HERSHEY_SIMPLEX, scale * unit, 2)
+        x = max(10, (image.shape[1] - width) // 2)
+        y = int(image.shape[0] * (0.42 + 0.14 * i))
+        cv2.putText(
+            shown, line, (x, y), cv2.FONT_HERSHEY_SIMPLEX, scale * unit, (255, 255, 255), 2, cv2.LINE_AA
+        )
+    return shown
 
 
 class LiveSession:
@@ -135,7 +151,11 @@ class LiveSession:
         speak: bool = False,
         side: str = "auto",
         max_seconds: float | None = None,
+        stop_at_dose: bool = False,
+        rest_s: float = 0.0,
     ) -> None:
+        """`stop_at_dose` (a program session): when a set reaches the program's dose, show its
+        quality, rest `rest_s` seconds and go on to the next exercise; end after the last."""
         if not specs:
             raise UserError("No exercise to coach.")
         self.specs = specs
@@ -151,6 +171,10 @@ class LiveSession:
         self.sets: list[SetRecord] = []
         self.latencies: list[float] = []
         self.paused = False
+        self.stop_at_dose = stop_at_dose
+        self.rest_s = rest_s
+        self.set_scores: list[tuple[str, float]] = []
+        self.report_paths: list[tuple[ExerciseSpec, dict[str, Any], Path]] = []
         self._exercise_index = 0
 
     # --- helpers ---------------------------------------------------------------------------
@@ -182,6 +206,20 @@ class LiveSession:
             current = self._new_set()
         return current, None
 
+    def _dose_done(self, record: SetRecord, state: FrameState) -> bool:
+        """The set has the program's lowest rep count (per side where it applies) and is at rest."""
+        dose = record.spec.dose
+        if state.phase != "rest":
+            return False
+        if dose.per_side or dose.alternating:
+            return min(state.reps_by_side) >= dose.reps[0]
+        return state.reps >= dose.reps[0]
+
+    def _set_score(self, record: SetRecord) -> float:
+        run = RunInfo(self.source_name, record.frames, self.source.fps, self.source.size, None, self.side)
+        report = build_report(record.spec, record.checker.result, run, record.checker.side)
+        return set_quality(report)["score"]
+
     def _speak_changes(self, before: FrameState | None, state: FrameState) -> None:
         if before is None:
             return
@@ -206,6 +244,8 @@ class LiveSession:
             writer = BackgroundVideoWriter(files["recording"], self.source.fps, self.source.size)
         annotators = default_annotators(self.specs[0].start.hold_s)
         current = self._new_set()
+        resting_until: float | None = None
+        rest_text = ""
         previous_state: FrameState | None = None
         ended_by = "source_ended"
         written = 0
@@ -222,12 +262,25 @@ class LiveSession:
                     ended_by = "camera_stopped" if (stalled or self.source.stopped_early) else "source_ended"
                     break
                 frame = captured.frame
+                if resting_until is not None:  # between exercises of a program: nothing is counted
+                    left = resting_until - time.monotonic()
+                    if left > 0:
+                        image = _rest_screen(frame.image, f"Rest {left:4.0f} s", rest_text)
+                        if not self.headless:
+                            cv2.imshow(WINDOW, image)
+                            if chr(cv2.waitKey(1) & 0xFF).lower() in ("q", "\x1b"):
+                                ended_by = "quit"
+                                break
+                        continue
+                    resting_until = None
+                    current = self._new_set()
                 pose = estimator.estimate(frame.image, frame.t)
                 if self.paused:
                     state = previous_state or current.checker.process(pose)[0]
                 else:
                     state = current.checker.process(pose)[0]
                     current.frames += 1
+                    current.states.append(state)
                 advice = None
                 if state.phase in ("not_visible", "setup"):
                     advice = setup_advice(pose, brightness(frame.image), current.spec)
@@ -271,6 +324,17 @@ class LiveSession:
                 if self.max_seconds is not None and time.monotonic() - start > self.max_seconds:
                     ended_by = "quit"
                     break
+                if self.stop_at_dose and self._dose_done(current, state):
+                    score = self._set_score(current)
+                    self.set_scores.append((current.spec.id, score))
+                    self.speaker.say(f"Set done. Quality {score:.0f}.")
+                    if self._exercise_index + 1 >= len(self.specs):
+                        ended_by = "program_done"
+                        break
+                    self._exercise_index += 1
+                    upcoming = self.specs[self._exercise_index].name
+                    rest_text = f"{current.spec.name}: quality {score:.0f}/100. Next: {upcoming}"
+                    resting_until = time.monotonic() + self.rest_s
         except KeyboardInterrupt:
             ended_by = "interrupted"
         finally:
@@ -319,8 +383,10 @@ class LiveSession:
             )
             report = build_report(spec, record.checker.finish(), run, record.checker.side)
             report["live"] = {"ended_by": ended_by}
+            report["series"] = frame_series(record.states)
             path = self.out_dir / f"{name}.report.json"
             write_json_atomic(report, path)
             files[f"report {name}"] = path
             reports.append(report)
+            self.report_paths.append((record.spec, report, path))
         return reports

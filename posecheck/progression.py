@@ -129,11 +129,21 @@ def program_status(history: History, specs: dict[str, ExerciseSpec], config: Pro
             regressed=regressed,
             needs=needs,
         )
+    for st in statuses.values():  # a regression sends the person back: the base must be mastered anew
+        base = st.spec.progression_of
+        if st.regressed and base in statuses and not st.unlocked:
+            statuses[base].mastered = False
+            again = f"master it again ({config.mastery_sessions} good full sessions)"
+            statuses[base].needs = f"{again} before going back to {st.spec.name}"
     current = PHASES[-1]
     for phase in PHASES:
         if not all(st.mastered for st in statuses.values() if st.spec.phase == phase):
             current = phase
             break
+    for st in statuses.values():  # a later phase stays locked until this one is mastered
+        if PHASES.index(st.spec.phase) > PHASES.index(current):
+            st.unlocked, st.mastered = False, False
+            st.needs = f"finish the {current.upper()} phase first"
     in_phase = [st for st in statuses.values() if st.spec.phase == current]
     in_phase.sort(key=lambda st: st.spec.order)
     todo = [st for st in in_phase if st.unlocked and not st.mastered]

@@ -54,7 +54,7 @@ def build_report(spec: ExerciseSpec, result: CheckResult, run: RunInfo, side_use
     return {
         "schema_version": SCHEMA_VERSION,
         "posecheck_version": __version__,
-        "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "exercise": {
             "id": spec.id,
             "name": spec.name,
@@ -110,7 +110,7 @@ def build_report(spec: ExerciseSpec, result: CheckResult, run: RunInfo, side_use
                 "hold_s": rep.hold_s,
                 "hold_start_s": None if rep.hold_start_t is None else round(rep.hold_start_t, 3),
                 "hold_end_s": None if rep.hold_end_t is None else round(rep.hold_end_t, 3),
-                "peak": round(rep.peak, 4),
+                "peak": round(rep.peak, 4) if rep.peak == rep.peak else None,
                 "good": rep.good,
                 "faults": [_fault(f) for f in rep.faults],
             }
@@ -118,6 +118,25 @@ def build_report(spec: ExerciseSpec, result: CheckResult, run: RunInfo, side_use
         ],
         "faults_outside_reps": [_fault(f) for f in result.faults_outside_reps],
         "not_visible": [{"start_s": round(a, 3), "end_s": round(b, 3)} for a, b in result.not_visible],
+    }
+
+
+MAX_SERIES_POINTS = 1500
+
+
+def frame_series(states: list) -> dict[str, list]:
+    """The rep metric and gauge metric over time (thinned to at most MAX_SERIES_POINTS), for plots."""
+    step = max(1, -(-len(states) // MAX_SERIES_POINTS))
+    picked = states[::step]
+
+    def clean(value: float) -> float | None:
+        return None if value != value else round(float(value), 4)
+
+    return {
+        "t": [round(s.t, 3) for s in picked],
+        "rep_metric": [clean(s.rep_value) for s in picked],
+        "gauge": [clean(s.gauge_value) for s in picked],
+        "phase": [s.phase for s in picked],
     }
 
 
@@ -129,6 +148,7 @@ def write_json_atomic(data: dict[str, Any], path: Path) -> None:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             json.dump(data, handle, indent=2)
             handle.write("\n")
+        os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -7,11 +7,10 @@ and what is wrong. The format is documented in `exercise_specs/README.md`.
 
 from __future__ import annotations
 
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-import tomllib
 
 from posecheck.errors import UserError
 from posecheck.metrics import METRIC_FUNCTIONS, is_point_name

@@ -69,3 +69,12 @@ def run_checker_fixture() -> RunChecker:
 def metric_values_fixture() -> Callable[[ExerciseSpec, LandmarkSequence, str], dict[str, np.ndarray]]:
     """`metric_values(spec, seq, side) -> {metric: (T,) values}` without smoothing."""
     return metric_values
+
+
+@pytest.fixture(autouse=True)
+def _private_user_folders(tmp_path_factory, monkeypatch):
+    """Keep every test's history, cache and program config out of the real user folders."""
+    base = tmp_path_factory.mktemp("user")
+    monkeypatch.setenv("POSECHECK_DATA_DIR", str(base / "data"))
+    monkeypatch.setenv("POSECHECK_CONFIG", str(base / "program.toml"))
+    monkeypatch.setenv("POSECHECK_CACHE_DIR", str(base / "cache"))

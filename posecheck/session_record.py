@@ -1,0 +1,50 @@
+"""After a session: store it in the history and write its HTML report beside the JSON one.
+
+A history that cannot be written (damaged, busy) never costs the session: the JSON report is
+already on disk, the HTML report is still written, and the problem is returned as a message.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from posecheck.errors import UserError
+from posecheck.history import History
+from posecheck.html_report import render_html, write_html
+from posecheck.progression import load_config
+from posecheck.spec import ExerciseSpec
+
+
+@dataclass
+class Recorded:
+    session_id: int | None
+    html: Path
+    history_problem: str | None
+
+
+def record_and_render(
+    spec: ExerciseSpec,
+    report: dict[str, Any],
+    files: dict[str, Path],
+    kind: str,
+    use_history: bool = True,
+) -> Recorded:
+    """Store the session (unless use_history is False) and write `<name>.report.html`."""
+    session_id, sessions, problem = None, [], None
+    artifacts = {label: str(Path(path).resolve()) for label, path in files.items()}
+    html_path = Path(files["report"]).with_suffix(".html")
+    artifacts["html report"] = str(html_path.resolve())
+    if use_history:
+        try:
+            with History() as history:
+                session_id = history.add_session(report, kind, artifacts)
+                sessions = history.sessions(spec.id)
+        except UserError as exc:
+            problem = str(exc)
+    document = render_html(
+        report, spec, files.get("annotated video"), sessions, load_config().mastery_quality
+    )
+    write_html(html_path, document)
+    return Recorded(session_id, html_path, problem)
