@@ -32,10 +32,14 @@ def load_report(out: Path, stem: str) -> dict:
     return json.loads((out / f"{stem}.report.json").read_text())
 
 
+DEMO_DATA = {}
+
+
 @pytest.fixture(scope="module")
 def demo_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("demo")
-    result = run_cli("demo", "--out", str(out))
+    DEMO_DATA["POSECHECK_DATA_DIR"] = str(tmp_path_factory.mktemp("demo-history"))
+    result = run_cli("demo", "--out", str(out), env=DEMO_DATA)
     return result, out
 
 
@@ -84,6 +88,22 @@ def test_demo_writes_a_playable_annotated_video(demo_run):
     finally:
         source.release()
         annotated.release()
+
+
+@pytest.mark.e2e
+def test_demo_writes_the_html_report_and_stores_the_session(demo_run):
+    result, out = demo_run
+    page = (out / "bridge_side_demo.report.html").read_text()
+    assert page.startswith("<!doctype html>") and "Segmental bridge" in page
+    assert page.count("data:image/png;base64,") >= 2  # metric plot and quality trend
+    assert "data:image/jpeg;base64," in page  # key frame of the faulty rep
+    assert "Lift your hips higher" in page and page.count("<tr>") == 1 + 3  # header + 3 reps
+    assert "http://" not in page and "https://" not in page  # self-contained
+    assert "Saved in your history as session 1" in result.stdout
+    listed = run_cli("history", env=DEMO_DATA)
+    assert listed.returncode == 0 and "segmental_bridge" in listed.stdout
+    again = run_cli("report", "1", "--out", str(out / "again.html"), env=DEMO_DATA)
+    assert again.returncode == 0 and "data:image/jpeg;base64," in (out / "again.html").read_text()
 
 
 @pytest.mark.e2e

@@ -18,7 +18,7 @@ from posecheck.history import SCHEMA_VERSION, History
 from posecheck.progression import ProgramConfig, load_config, program_status
 from posecheck.quality import rep_quality, set_quality
 from posecheck.report import RunInfo, build_report
-from posecheck.spec import load_specs, parse_spec
+from posecheck.spec import PHASES, load_specs, parse_spec
 
 ROOT = Path(__file__).resolve().parents[1]
 START = dt.datetime(2026, 11, 1, 8, 0, tzinfo=dt.UTC)
@@ -307,3 +307,44 @@ def test_history_and_status_commands_on_an_empty_history():
 def test_report_of_an_unknown_session():
     result = run_cli("report", "999")
     assert result.returncode == 2 and "No session 999" in result.stderr
+
+
+def mastered_report(spec, day: int) -> dict:
+    """A perfect session with the program's full dose for any spec (both sides where it counts per side)."""
+    sides = ["left", "right"] if spec.dose.per_side or spec.dose.alternating else ["left"]
+    hold = (spec.dose.hold_s[0] + 1.0) if spec.dose.hold_s else 0.0
+    reps = [
+        Rep(i, sides[i % len(sides)], 40.0 * i, 40.0 * i + hold + 4.0, hold_s=hold)
+        for i in range(spec.dose.reps[0] * len(sides))
+    ]
+    result = CheckResult(reps, [], [], 1000, 0, 0, 1.0)
+    report = build_report(spec, result, RunInfo("camera 0", 1000, 30.0, (640, 480), None, "auto"), "left")
+    report["created"] = (START + dt.timedelta(days=day)).isoformat(timespec="seconds")
+    return report
+
+
+@pytest.mark.e2e
+def test_program_session_runs_the_next_exercise_and_records_it(tmp_path):
+    import os
+
+    specs = load_specs()
+    bridge = specs["segmental_bridge"]
+    with History() as store:  # everything before the bridge in the program is mastered
+        for spec in specs.values():
+            if (PHASES.index(spec.phase), spec.order) < (PHASES.index(bridge.phase), bridge.order):
+                for day in range(2):
+                    store.add_session(mastered_report(spec, day), "program")
+    status = run_cli("program", "--status")
+    assert "Current phase: STABILIZE" in status.stdout and "Next exercise: Segmental bridge" in status.stdout
+    demo = ROOT / "sample_videos" / "bridge_side_demo.mp4"
+    result = subprocess.run(
+        [sys.executable, "-m", "posecheck.cli", "program", "--camera", str(demo), "--headless", "--out",
+         str(tmp_path / "out")],
+        capture_output=True, text=True, timeout=300, cwd=ROOT, env=os.environ.copy(),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    with History() as store:
+        latest = store.sessions(limit=1)[0]
+    assert latest["kind"] == "program" and latest["exercise_id"] == "segmental_bridge"
+    assert latest["reps"] == 3 and latest["good_reps"] == 2 and not latest["full_dose"]
+    assert (tmp_path / "out" / "segmental_bridge.report.html").is_file()
