@@ -256,9 +256,10 @@ def exercises(
         return
     table = Table(header_style="bold")
     for column in ("phase", "id", "exercise", "view", "dose", "checks"):
-        table.add_column(column)
+        table.add_column(column, no_wrap=column == "id", overflow="fold")
     for s in specs.values():
-        table.add_row(s.phase.upper(), s.id, s.name, s.view, s.dose.text, "; ".join(s.checked) or "-")
+        checks = [rule.id for rule in s.rules] + (["hold time"] if s.dose.hold_s and s.reps.timed_hold else [])
+        table.add_row(s.phase.upper(), s.id, s.name, s.view, s.dose.text, ", ".join(checks) or "-")
     console.print(table)
 
 
@@ -558,7 +559,7 @@ def history(
         return
     table = Table(title=f"Sessions ({path})", header_style="bold")
     for column in ("id", "when", "kind", "exercise", "reps", "good", "quality", "full dose"):
-        table.add_column(column)
+        table.add_column(column, no_wrap=column == "exercise", overflow="fold")
     for s in sessions:
         table.add_row(
             str(s["id"]), s["created"][:16].replace("T", " "), s["kind"], s["exercise_id"], str(s["reps"]),
