@@ -256,10 +256,12 @@ def exercises(
         return
     table = Table(header_style="bold")
     for column in ("phase", "id", "exercise", "view", "dose", "checks"):
-        table.add_column(column, no_wrap=column == "id", overflow="fold")
+        table.add_column(
+            column, no_wrap=column == "id", overflow="fold" if column != "checks" else "ellipsis"
+        )
     for s in specs.values():
-        checks = [rule.id for rule in s.rules] + (["hold time"] if s.dose.hold_s and s.reps.timed_hold else [])
-        table.add_row(s.phase.upper(), s.id, s.name, s.view, s.dose.text, ", ".join(checks) or "-")
+        checks = [rule.id for rule in s.rules] + (["hold"] if s.dose.hold_s and s.reps.timed_hold else [])
+        table.add_row(s.phase.upper(), s.id, s.name, s.view, s.dose.text, "\n".join(checks) or "-")
     console.print(table)
 
 
