@@ -68,6 +68,20 @@ SpecOption = Annotated[
 ]
 
 
+CameraOption = Annotated[
+    str,
+    typer.Option(
+        "--camera", "-c", help="Camera index (0, 1...), a stream URL, or a video file played as a camera."
+    ),
+]
+HeadlessOption = Annotated[
+    bool, typer.Option("--headless", help="No window: run and record only (tests, servers).")
+]
+SpeakOption = Annotated[
+    bool, typer.Option("--speak", help="Say rep counts and form messages aloud (offline).")
+]
+
+
 def _version(value: bool) -> None:
     if value:
         console.print(f"posecheck {__version__}")
@@ -290,12 +304,7 @@ def live(
     exercise: Annotated[
         str, typer.Option("--exercise", "-e", help="Exercise id to start with (see `posecheck exercises`).")
     ] = "segmental_bridge",
-    camera: Annotated[
-        str,
-        typer.Option(
-            "--camera", "-c", help="Camera index (0, 1...), a stream URL, or a video file played as a camera."
-        ),
-    ] = "0",
+    camera: CameraOption = "0",
     out: Annotated[
         Path | None,
         typer.Option("--out", "-o", help="Folder for the reports [default: posecheck-out/live-<time>]."),
@@ -303,12 +312,8 @@ def live(
     record: Annotated[
         bool, typer.Option("--record", help="Also save the coached session as a video.")
     ] = False,
-    headless: Annotated[
-        bool, typer.Option("--headless", help="No window: run and record only (tests, servers).")
-    ] = False,
-    speak: Annotated[
-        bool, typer.Option("--speak", help="Say rep counts and form messages aloud (offline).")
-    ] = False,
+    headless: HeadlessOption = False,
+    speak: SpeakOption = False,
     side: Annotated[
         Side, typer.Option("--side", help="Body side to check; auto = the side facing the camera.")
     ] = Side.auto,
@@ -440,13 +445,10 @@ def program(
     status: Annotated[
         bool, typer.Option("--status", help="Show where you stand in the program and what is next.")
     ] = False,
-    camera: Annotated[
-        str,
-        typer.Option("--camera", "-c", help="Camera index, stream URL, or a video file played as a camera."),
-    ] = "0",
+    camera: CameraOption = "0",
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Folder for the reports.")] = None,
-    headless: Annotated[bool, typer.Option("--headless", help="No window (tests, servers).")] = False,
-    speak: Annotated[bool, typer.Option("--speak", help="Say rep counts and form messages aloud.")] = False,
+    headless: HeadlessOption = False,
+    speak: SpeakOption = False,
     config: Annotated[
         Path | None,
         typer.Option(
