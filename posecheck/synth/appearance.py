@@ -9,13 +9,37 @@ import numpy as np
 
 from posecheck.synth.body import Body
 
-SKIN = [(0.94, 0.78, 0.66), (0.87, 0.66, 0.52), (0.76, 0.55, 0.41), (0.60, 0.42, 0.30), (0.44, 0.30, 0.21),
-        (0.33, 0.22, 0.16), (0.96, 0.84, 0.74)]  # fmt: skip
-HAIR = [(0.07, 0.05, 0.04), (0.25, 0.16, 0.10), (0.50, 0.35, 0.20), (0.72, 0.58, 0.36), (0.55, 0.53, 0.52),
-        (0.35, 0.12, 0.06)]  # fmt: skip
-CLOTH = [(0.13, 0.22, 0.50), (0.72, 0.14, 0.16), (0.12, 0.12, 0.14), (0.90, 0.90, 0.88), (0.18, 0.48, 0.28),
-         (0.45, 0.46, 0.50), (0.88, 0.56, 0.16), (0.48, 0.24, 0.54), (0.22, 0.58, 0.68), (0.90, 0.44, 0.55),
-         (0.30, 0.30, 0.36), (0.62, 0.66, 0.44)]  # fmt: skip
+SKIN = [
+    (0.94, 0.78, 0.66),
+    (0.87, 0.66, 0.52),
+    (0.76, 0.55, 0.41),
+    (0.60, 0.42, 0.30),
+    (0.44, 0.30, 0.21),
+    (0.33, 0.22, 0.16),
+    (0.96, 0.84, 0.74),
+]
+HAIR = [
+    (0.07, 0.05, 0.04),
+    (0.25, 0.16, 0.10),
+    (0.50, 0.35, 0.20),
+    (0.72, 0.58, 0.36),
+    (0.55, 0.53, 0.52),
+    (0.35, 0.12, 0.06),
+]
+CLOTH = [
+    (0.13, 0.22, 0.50),
+    (0.72, 0.14, 0.16),
+    (0.12, 0.12, 0.14),
+    (0.90, 0.90, 0.88),
+    (0.18, 0.48, 0.28),
+    (0.45, 0.46, 0.50),
+    (0.88, 0.56, 0.16),
+    (0.48, 0.24, 0.54),
+    (0.22, 0.58, 0.68),
+    (0.90, 0.44, 0.55),
+    (0.30, 0.30, 0.36),
+    (0.62, 0.66, 0.44),
+]
 
 
 def _pick(rng: np.random.Generator, palette: list, avoid: np.ndarray | None = None) -> np.ndarray:
@@ -62,9 +86,16 @@ def dress(body: Body, rng: np.random.Generator) -> tuple[np.ndarray, dict]:
         in_leg = on(f"upperleg01.{side}", f"upperleg02.{side}", f"lowerleg01.{side}", f"lowerleg02.{side}")
         col[in_leg & (leg < cut)] = bottom
     below = (trunk | legs_on) & (v[:, 2] < waist)
-    below &= ~(legs_on & (np.maximum(along_limb(body, "upperleg01.L", "foot.L") * (v[:, 0] > 0),
-                                     along_limb(body, "upperleg01.R", "foot.R") * (v[:, 0] < 0))
-                          >= {"shorts": 0.3, "capri": 0.75, "long": 0.97}[legs]))  # fmt: skip
+    below &= ~(
+        legs_on
+        & (
+            np.maximum(
+                along_limb(body, "upperleg01.L", "foot.L") * (v[:, 0] > 0),
+                along_limb(body, "upperleg01.R", "foot.R") * (v[:, 0] < 0),
+            )
+            >= {"shorts": 0.3, "capri": 0.75, "long": 0.97}[legs]
+        )
+    )
     col[below] = bottom
     col[trunk & (np.abs(v[:, 2] - waist) < 0.012)] = bottom * 0.8  # waistband
     foot = on("foot", "toe")
@@ -79,11 +110,38 @@ def dress(body: Body, rng: np.random.Generator) -> tuple[np.ndarray, dict]:
     head = on("head", "neck03", "neck02")
     eye = h[body.index["eye.L"]]
     back = v[:, 1] > eye[1] + 0.07
-    col[head & (((v[:, 2] > eye[2] + 0.015) & back) | (v[:, 2] > eye[2] + 0.055))] = hair
+    forehead = v[:, 1] < eye[1] + 0.06
+    col[head & (((v[:, 2] > eye[2] + 0.015) & back) | ((v[:, 2] > eye[2] + 0.055) & ~forehead))] = hair
+    col[head & forehead & (v[:, 2] > eye[2] + 0.08)] = hair
     col[head & (v[:, 1] > eye[1] + 0.11) & (v[:, 2] > eye[2] - 0.07)] = hair
-    col[on("eye")] = (0.12, 0.1, 0.09)
+    # eyes: white with a dark iris at the front; brows; lips
+    eyes = on("eye")
+    col[eyes] = (0.74, 0.70, 0.66)
+    front = v[eyes, 1].min()
+    iris = eyes & (v[:, 1] < front + 0.009)
+    col[iris] = _pick(rng, [(0.25, 0.16, 0.08), (0.2, 0.3, 0.45), (0.3, 0.35, 0.22)]) * 0.7
+    col[iris & (v[:, 1] < front + 0.003)] = (0.05, 0.05, 0.05)
+    face_front = head & (v[:, 1] < eye[1] + 0.02)
+    for x_eye in (h[body.index["eye.L"], 0], h[body.index["eye.R"], 0]):
+        brow = (
+            face_front
+            & (np.abs(v[:, 0] - x_eye) < 0.024)
+            & (v[:, 2] > eye[2] + 0.018)
+            & (v[:, 2] < eye[2] + 0.03)
+        )
+        col[brow] = hair * 0.8
+    nose = body.rest_coco["nose"]
+    lips = face_front & (np.abs(v[:, 0]) < 0.024) & (np.abs(v[:, 2] - (nose[2] - 0.035)) < 0.008)
+    col[lips] = skin * np.array([0.95, 0.62, 0.6])
     # a faint weave so large areas are not perfectly flat
-    col *= (0.97 + 0.03 * np.sin(v[:, 0:1] * 90) * np.sin(v[:, 2:3] * 70))
-    outfit = {"skin": skin.round(3).tolist(), "hair": hair.round(3).tolist(), "top": top.round(3).tolist(),
-              "bottom": bottom.round(3).tolist(), "sleeves": str(sleeve), "legs": str(legs), "feet": str(feet)}
+    col *= 0.97 + 0.03 * np.sin(v[:, 0:1] * 90) * np.sin(v[:, 2:3] * 70)
+    outfit = {
+        "skin": skin.round(3).tolist(),
+        "hair": hair.round(3).tolist(),
+        "top": top.round(3).tolist(),
+        "bottom": bottom.round(3).tolist(),
+        "sleeves": str(sleeve),
+        "legs": str(legs),
+        "feet": str(feet),
+    }
     return np.clip(col, 0, 1), outfit

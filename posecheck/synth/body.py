@@ -30,13 +30,31 @@ import numpy as np
 SIDES = {"l": ("L", 1.0), "r": ("R", -1.0)}  # suffix -> (anny bone suffix, +x sign)
 
 POSE_DEFAULTS: dict[str, float] = {
-    "pitch": 0.0, "roll": 0.0, "yaw": 0.0,
-    "spine": 0.0, "spine_side": 0.0, "spine_twist": 0.0, "neck": 0.0, "head_turn": 0.0,
-    **{f"{k}_{s}": v for s in SIDES for k, v in {
-        "hip_flex": 0.0, "hip_abd": 3.0, "knee": 0.0, "ankle": 0.0, "shin_abd": np.nan,
-        "sh_flex": 0.0, "sh_abd": 8.0, "elbow": 5.0, "wrist": 0.0, "farm_abd": np.nan,
-    }.items()},
-}  # fmt: skip
+    "pitch": 0.0,
+    "roll": 0.0,
+    "yaw": 0.0,
+    "spine": 0.0,
+    "spine_side": 0.0,
+    "spine_twist": 0.0,
+    "neck": 0.0,
+    "head_turn": 0.0,
+    **{
+        f"{k}_{s}": v
+        for s in SIDES
+        for k, v in {
+            "hip_flex": 0.0,
+            "hip_abd": 3.0,
+            "knee": 0.0,
+            "ankle": 0.0,
+            "shin_abd": np.nan,
+            "sh_flex": 0.0,
+            "sh_abd": 8.0,
+            "elbow": 5.0,
+            "wrist": 0.0,
+            "farm_abd": np.nan,
+        }.items()
+    },
+}
 
 # aimed segment -> (bone that rotates it, bone at its far end)
 SEGMENTS = {
@@ -51,27 +69,71 @@ SPINE_BONES = ("spine05", "spine04", "spine03", "spine02", "spine01")
 NECK_BONES = ("neck01", "neck02", "neck03")
 
 MP33_NAMES = (
-    "nose", "left_eye_inner", "left_eye", "left_eye_outer", "right_eye_inner", "right_eye",
-    "right_eye_outer", "left_ear", "right_ear", "mouth_left", "mouth_right",
-    "left_shoulder", "right_shoulder", "left_elbow", "right_elbow", "left_wrist", "right_wrist",
-    "left_pinky", "right_pinky", "left_index", "right_index", "left_thumb", "right_thumb",
-    "left_hip", "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle",
-    "left_heel", "right_heel", "left_foot_index", "right_foot_index",
-)  # fmt: skip
+    "nose",
+    "left_eye_inner",
+    "left_eye",
+    "left_eye_outer",
+    "right_eye_inner",
+    "right_eye",
+    "right_eye_outer",
+    "left_ear",
+    "right_ear",
+    "mouth_left",
+    "mouth_right",
+    "left_shoulder",
+    "right_shoulder",
+    "left_elbow",
+    "right_elbow",
+    "left_wrist",
+    "right_wrist",
+    "left_pinky",
+    "right_pinky",
+    "left_index",
+    "right_index",
+    "left_thumb",
+    "right_thumb",
+    "left_hip",
+    "right_hip",
+    "left_knee",
+    "right_knee",
+    "left_ankle",
+    "right_ankle",
+    "left_heel",
+    "right_heel",
+    "left_foot_index",
+    "right_foot_index",
+)
 # Landmarks that anny's COCO regressor (skin-following vertex blends) gives directly.
 _FROM_COCO = {
-    "nose": "nose", "left_eye": "left_eye", "right_eye": "right_eye", "left_ear": "left_ear",
-    "right_ear": "right_ear", "left_foot_index": "left_big_toe", "right_foot_index": "right_big_toe",
-    **{f"{s}_{j}": f"{s}_{j}" for s in ("left", "right")
-       for j in ("shoulder", "elbow", "wrist", "hip", "knee", "ankle", "heel")},
-}  # fmt: skip
+    "nose": "nose",
+    "left_eye": "left_eye",
+    "right_eye": "right_eye",
+    "left_ear": "left_ear",
+    "right_ear": "right_ear",
+    "left_foot_index": "left_big_toe",
+    "right_foot_index": "right_big_toe",
+    **{
+        f"{s}_{j}": f"{s}_{j}"
+        for s in ("left", "right")
+        for j in ("shoulder", "elbow", "wrist", "hip", "knee", "ankle", "heel")
+    },
+}
 # Hand landmarks from finger bone heads (joint centres of the distal knuckles).
 _FROM_BONES = {"pinky": "finger5-3", "index": "finger2-3", "thumb": "finger1-3"}
 APPROXIMATE_LANDMARKS = (
-    "left_eye_inner", "left_eye_outer", "right_eye_inner", "right_eye_outer", "mouth_left",
-    "mouth_right", "left_pinky", "right_pinky", "left_index", "right_index", "left_thumb",
+    "left_eye_inner",
+    "left_eye_outer",
+    "right_eye_inner",
+    "right_eye_outer",
+    "mouth_left",
+    "mouth_right",
+    "left_pinky",
+    "right_pinky",
+    "left_index",
+    "right_index",
+    "left_thumb",
     "right_thumb",
-)  # fmt: skip
+)
 
 
 # --- rotations ---------------------------------------------------------------------------------
@@ -201,6 +263,7 @@ class Body:
         rest = self.model(None, phenotype_kwargs=self._phen)
         self.rest_heads = rest["bone_poses"][0, :, :3, 3].cpu().numpy()
         self.rest_vertices = rest["vertices"][0].cpu().numpy()
+        self.rest_coco = dict(zip(self.coco_names, self.keypoints(rest)[0].cpu().numpy(), strict=True))
         weights = self.model.vertex_bone_weights.cpu().numpy()
         bone_idx = self.model.vertex_bone_indices.cpu().numpy()
         self.vertex_bone = bone_idx[np.arange(len(bone_idx)), np.argmax(weights, axis=1)]
@@ -246,12 +309,15 @@ class Body:
         hip = h[ix["upperleg01.L"]]
         seat = (np.abs(v[:, 2] - hip[2]) < 0.05) & (np.abs(v[:, 0]) < 0.15)
         self.hip_back = float(v[seat, 1].max() - hip[1])  # supine: hip joint above floor
+        self.hip_front = float(hip[1] - v[seat, 1].min())  # prone: hip joint above floor
         self.palm = 0.028
         self.head_back = float(v[(v[:, 2] > h[ix["head"], 2]) & (np.abs(v[:, 0]) < 0.05), 1].max())
 
     # -- posing
 
-    def local_rotations(self, params: dict[str, float], aims: dict[str, np.ndarray] | None = None) -> np.ndarray:
+    def local_rotations(
+        self, params: dict[str, float], aims: dict[str, np.ndarray] | None = None
+    ) -> np.ndarray:
         """(B, 3, 3) rotations of every bone for a pose; `aims` overrides segment directions
         (world space, e.g. ``{"uarm_l": d}``) computed by inverse kinematics."""
         p = full_pose(params)
@@ -287,13 +353,19 @@ class Body:
         sign = SIDES[s][1]
         if seg in ("thigh", "shin", "foot"):
             a_thigh = 180.0 - p[f"hip_flex_{s}"]
-            a = {"thigh": a_thigh, "shin": a_thigh + p[f"knee_{s}"],
-                 "foot": a_thigh + p[f"knee_{s}"] - 90.0 + p[f"ankle_{s}"]}[seg]  # fmt: skip
+            a = {
+                "thigh": a_thigh,
+                "shin": a_thigh + p[f"knee_{s}"],
+                "foot": a_thigh + p[f"knee_{s}"] - 90.0 + p[f"ankle_{s}"],
+            }[seg]
             lat = p[f"hip_abd_{s}"] if seg == "thigh" else p[f"shin_abd_{s}"]
         else:
             a_uarm = 180.0 - p[f"sh_flex_{s}"]
-            a = {"uarm": a_uarm, "farm": a_uarm - p[f"elbow_{s}"],
-                 "hand": a_uarm - p[f"elbow_{s}"] - p[f"wrist_{s}"]}[seg]  # fmt: skip
+            a = {
+                "uarm": a_uarm,
+                "farm": a_uarm - p[f"elbow_{s}"],
+                "hand": a_uarm - p[f"elbow_{s}"] - p[f"wrist_{s}"],
+            }[seg]
             lat = p[f"sh_abd_{s}"] if seg == "uarm" else p[f"farm_abd_{s}"]
         frame = frames["legs" if seg in ("thigh", "shin", "foot") else "arms"]
         return sagittal(a, frame, lat, sign)
@@ -317,7 +389,7 @@ class Body:
         heads, glob = self.skeleton(local)
         out = np.zeros((len(vertex_ids), 3))
         for k, v in enumerate(vertex_ids):
-            for w, b in zip(self._weights[v], self._weight_bones[v]):
+            for w, b in zip(self._weights[v], self._weight_bones[v], strict=True):
                 if w > 0:
                     out[k] += w * (heads[b] + glob[b] @ (self.rest_vertices[v] - self.rest_heads[b]))
         return out
@@ -355,4 +427,3 @@ class Body:
             pts[f"{side}_eye_outer"] = eye + sign * 0.2 * across
             pts[f"mouth_{side}"] = c["nose"] + 0.75 * down + sign * 0.28 * across
         return np.stack([pts[name] for name in MP33_NAMES], axis=1)
-

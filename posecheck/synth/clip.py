@@ -13,6 +13,7 @@ import json
 import os
 import time
 from dataclasses import dataclass, field
+from fnmatch import fnmatch
 from pathlib import Path
 
 import cv2
@@ -70,11 +71,16 @@ def parse_reps(text: str, exercise: str) -> list[str | None]:
     return reps
 
 
-def plan_reps(exercise: Exercise, reps: list[str | None], rng: np.random.Generator, hold_s: float | None,
-              first_side: str | None = None) -> list[RepPlan]:  # fmt: skip
+def plan_reps(
+    exercise: Exercise,
+    reps: list[str | None],
+    rng: np.random.Generator,
+    hold_s: float | None,
+    first_side: str | None = None,
+) -> list[RepPlan]:
     """Timing for every rep (a clip-wide tempo, small per-rep variation) and, for alternating
     exercises, the working side (the first one random unless given, then alternating)."""
-    tempo = rng.uniform(0.85, 1.2)
+    tempo = rng.uniform(0.85, 1.15)
     side = first_side or ("l" if rng.random() < 0.5 else "r")
     plans = []
     for fault in reps:
@@ -87,18 +93,31 @@ def plan_reps(exercise: Exercise, reps: list[str | None], rng: np.random.Generat
 def random_phenotype(rng: np.random.Generator) -> dict[str, float]:
     """An adult: anny's age slider runs 0 baby .. 1/3 child .. 2/3 young adult .. 1 old;
     gender 0 is male, 1 female; height 0.25-0.6 gives roughly 1.5-1.9 m."""
-    return {"gender": rng.uniform(0, 1), "age": rng.uniform(0.64, 0.92), "muscle": rng.uniform(0.25, 0.75),
-            "weight": rng.uniform(0.2, 0.85), "height": rng.uniform(0.25, 0.6),
-            "proportions": rng.uniform(0.35, 0.65)}  # fmt: skip
+    return {
+        "gender": rng.uniform(0, 1),
+        "age": rng.uniform(0.64, 0.92),
+        "muscle": rng.uniform(0.25, 0.75),
+        "weight": rng.uniform(0.2, 0.85),
+        "height": rng.uniform(0.25, 0.6),
+        "proportions": rng.uniform(0.35, 0.65),
+    }
 
 
-def place_camera(exercise: Exercise, view: str, sign: float, centre: np.ndarray, rng: np.random.Generator,
-                 width: int, height: int, standing: bool) -> Camera:  # fmt: skip
+def place_camera(
+    exercise: Exercise,
+    view: str,
+    sign: float,
+    centre: np.ndarray,
+    rng: np.random.Generator,
+    width: int,
+    height: int,
+    standing: bool,
+) -> Camera:
     """A camera on the subject's left (sign +1, world +x) or right side; three-quarter views turn
     30-45 deg from there toward the head (floor exercises) or the front (standing ones)."""
     if exercise.three_quarter_toward == "front":
         toward = np.array([0.0, -1.0, 0.0])  # standing subjects face -y
-    elif exercise.id == "segmental_bridge":
+    elif exercise.id in ("segmental_bridge", "dead_bug"):
         toward = np.array([0.0, 1.0, 0.0])  # supine: head toward +y
     else:
         toward = np.array([0.0, -1.0, 0.0])  # prone / quadruped: head toward -y
@@ -116,6 +135,8 @@ def _anchor_points(body: Body, anchor: str, heads: np.ndarray) -> np.ndarray:
     ix = body.index
     if anchor == "shoulders":
         return 0.5 * (heads[:, ix["upperarm01.L"]] + heads[:, ix["upperarm01.R"]])
+    if anchor == "hips":
+        return 0.5 * (heads[:, ix["upperleg01.L"]] + heads[:, ix["upperleg01.R"]])
     if anchor == "ankles":
         return 0.5 * (heads[:, ix["foot.L"]] + heads[:, ix["foot.R"]])
     if anchor == "support_knee":
@@ -151,7 +172,9 @@ def make_clip(spec: ClipSpec, log=print) -> dict:
     params = tl.sample(times)
     for name, amp in motion.wobble.items():
         params[name] = params.get(name, np.zeros(n)) + wobble(times, rng, amp)
-    params["spine"] = params.get("spine", np.zeros(n)) + 0.4 * np.sin(2 * np.pi * rng.uniform(0.2, 0.3) * times)
+    params["spine"] = params.get("spine", np.zeros(n)) + 0.4 * np.sin(
+        2 * np.pi * rng.uniform(0.2, 0.3) * times
+    )
 
     # --- poses
     t0 = time.perf_counter()
@@ -167,13 +190,28 @@ def make_clip(spec: ClipSpec, log=print) -> dict:
     marks = np.zeros((n, 33, 3))
     for a in range(0, n, CHUNK):
         out = body.mesh(np.stack(locals_[a : a + CHUNK]))
-        verts[a : a + CHUNK], heads[a : a + CHUNK], marks[a : a + CHUNK] = out["vertices"], out["heads"], out["landmarks"]
+        verts[a : a + CHUNK], heads[a : a + CHUNK], marks[a : a + CHUNK] = (
+            out["vertices"],
+            out["heads"],
+            out["landmarks"],
+        )
     shift = -_anchor_points(body, motion.anchor, heads)
     shift[:, 2] = -verts[:, :, 2].min(axis=1)
+    masks: dict[tuple[str, ...], np.ndarray] = {}
+    for i in range(n):
+        bones = exercise.floor_bones({k: float(params[k][i]) for k in names})
+        if bones:
+            if bones not in masks:
+                on_floor = np.array([any(fnmatch(b, pat) for pat in bones) for b in body.bones])
+                masks[bones] = on_floor[body.vertex_bone]
+            shift[i, 2] = -verts[i, masks[bones], 2].min()
+    sink = float(-(verts[:, :, 2].min(axis=1) + shift[:, 2]).max())  # deepest point below the floor
     verts += shift[:, None].astype(np.float32)
     heads += shift[:, None]
     marks += shift[:, None]
-    prop_meshes = [[prop_mesh(p.a + shift[i], p.b + shift[i], p.radius, p.color) for p in props[i]] for i in range(n)]
+    prop_meshes = [
+        [prop_mesh(p.a + shift[i], p.b + shift[i], p.radius, p.color) for p in props[i]] for i in range(n)
+    ]
     t_pose = time.perf_counter() - t0
 
     # --- camera, room, light
@@ -225,9 +263,14 @@ def make_clip(spec: ClipSpec, log=print) -> dict:
     # --- labels
     tracks = {k: v for k, v in params.items() if k.startswith(FAULT_PREFIX)}
     reps, phase, rep_index = rep_labels(
-        tl, spec.fps, [[p.fault] if p.fault else [] for p in plans], exercise.fault_scope, tracks,
-        sides=[p.side for p in plans], notes=motion.rep_notes,
-    )  # fmt: skip
+        tl,
+        spec.fps,
+        [[p.fault] if p.fault else [] for p in plans],
+        exercise.fault_scope,
+        tracks,
+        sides=[p.side for p in plans],
+        notes=motion.rep_notes,
+    )
     labels = {
         "clip": spec.name,
         "exercise_id": exercise.id,
@@ -244,28 +287,54 @@ def make_clip(spec: ClipSpec, log=print) -> dict:
         "setup_end_frame": setup_end_frame(phase),
         "reps": reps,
         "faults_available": list(exercise.faults),
-        "subject": {"phenotype": {k: round(float(v), 4) for k, v in phen.items()},
-                    "stature_m": round(body.stature, 3), "outfit": outfit},  # fmt: skip
+        "subject": {
+            "phenotype": {k: round(float(v), 4) for k, v in phen.items()},
+            "stature_m": round(body.stature, 3),
+            "outfit": outfit,
+        },
         "camera": cam.to_dict(),
-        "scene": {"floor": "wood" if room.wood else "plain", "mat": mat is not None,
-                  "light_dir": light.direction.round(3).tolist()},  # fmt: skip
-        "landmarks": {"file": f"{spec.name}.npz", "order": list(MP33_NAMES), "approximate": list(APPROXIMATE_LANDMARKS),
-                      "note": "kp2d: pixels (x right, y down) of the projected 3D landmarks; visible: not hidden "
-                              "behind the body (z-buffer test, 10 cm tolerance); in_frame: inside the picture"},
-        "generator": {"tool": "posecheck.synth", "version": GENERATOR_VERSION, "seed": spec.seed,
-                      "reps_arg": ",".join(r or "none" for r in spec.reps), "hold_s_arg": spec.hold_s,
-                      "supersample": spec.supersample, "pose_s": round(t_pose, 1), "render_s": round(t_render, 1),
-                      "solve_s": round(t_solve, 1), "total_s": round(time.perf_counter() - t_start, 1),
-                      "render_fps": round(n / max(t_render, 1e-9), 1)},
-    }  # fmt: skip
+        "scene": {
+            "floor": "wood" if room.wood else "plain",
+            "mat": mat is not None,
+            "light_dir": light.direction.round(3).tolist(),
+        },
+        "landmarks": {
+            "file": f"{spec.name}.npz",
+            "order": list(MP33_NAMES),
+            "approximate": list(APPROXIMATE_LANDMARKS),
+            "note": "kp2d: pixels (x right, y down) of the projected 3D landmarks; visible: not hidden "
+            "behind the body (z-buffer test, 10 cm tolerance); in_frame: inside the picture",
+        },
+        "generator": {
+            "tool": "posecheck.synth",
+            "version": GENERATOR_VERSION,
+            "seed": spec.seed,
+            "reps_arg": ",".join(r or "none" for r in spec.reps),
+            "hold_s_arg": spec.hold_s,
+            "supersample": spec.supersample,
+            "pose_s": round(t_pose, 1),
+            "render_s": round(t_render, 1),
+            "solve_s": round(t_solve, 1),
+            "total_s": round(time.perf_counter() - t_start, 1),
+            "render_fps": round(n / max(t_render, 1e-9), 1),
+            "deepest_below_floor_m": round(max(sink, 0.0), 3) + 0.0,
+        },
+    }
     (spec.out / f"{spec.name}.json").write_text(json.dumps(labels, indent=1))
     np.savez_compressed(
-        spec.out / f"{spec.name}.npz", kp2d=kp2d, visible=visible, in_frame=in_frame,
-        kp3d_world=marks.astype(np.float32), rep_index=rep_index, phase=phase.astype(str),
+        spec.out / f"{spec.name}.npz",
+        kp2d=kp2d,
+        visible=visible,
+        in_frame=in_frame,
+        kp3d_world=marks.astype(np.float32),
+        rep_index=rep_index,
+        phase=phase.astype(str),
         landmark_names=np.array(MP33_NAMES),
-    )  # fmt: skip
-    log(f"{spec.name}: {n} frames, {len(reps)} reps {[r['faults'] or 'clean' for r in reps]}, "
-        f"poses {t_pose:.1f} s, render {t_render:.1f} s ({n / max(t_render, 1e-9):.1f} fps)")  # fmt: skip
+    )
+    log(
+        f"{spec.name}: {n} frames, {len(reps)} reps {[r['faults'] or 'clean' for r in reps]}, "
+        f"poses {t_pose:.1f} s, render {t_render:.1f} s ({n / max(t_render, 1e-9):.1f} fps)"
+    )
     return labels
 
 

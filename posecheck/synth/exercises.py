@@ -97,7 +97,9 @@ def bisect(f, lo: float, hi: float, iters: int = 40) -> float:
     return 0.5 * (lo + hi)
 
 
-def pitch_for_height(body: Body, pose: dict[str, float], upper: str, lower: str, dz: float, near: float) -> float:
+def pitch_for_height(
+    body: Body, pose: dict[str, float], upper: str, lower: str, dz: float, near: float
+) -> float:
     """The pitch at which point `upper` is `dz` metres above point `lower` (bone names, or
     'shoulders'/'hips' for mid-points), the rest of the pose fixed. With no yaw, the world
     height of a body vector w after pitching by p is w_y sin p + w_z cos p: solved in closed
@@ -141,6 +143,11 @@ class Exercise:
     def solve(self, body: Body, p: dict[str, float]) -> tuple[dict, dict, list[Prop]]:
         raise NotImplementedError
 
+    def floor_bones(self, p: dict[str, float]) -> tuple[str, ...] | None:
+        """Bone-name patterns (fnmatch) of the vertices that rest on the floor in this frame
+        (None: the lowest point of the whole body does)."""
+        return None
+
 
 # --- segmental bridge ----------------------------------------------------------------------------
 
@@ -151,31 +158,40 @@ class SegmentalBridge(Exercise):
     A 2D model in the (u, w) plane (u toward the feet, w up): the shoulder joint rests at its
     lying height, the trunk rises by `beta` degrees about it, the ankle sits at a fixed distance
     `D + slide` on the floor, and the knee follows by two-link IK. `D` is chosen per body so
-    that the full bridge has the hip straight (175 deg) and the knee at about 95 deg."""
+    that the full bridge has the hip straight and the knee at about 95 deg."""
 
     id = "segmental_bridge"
     faults = ("hips_not_high", "hips_sag", "knees_drift", "hold_short")
     fault_scope = {"hips_not_high": "hold", "hips_sag": "track", "knees_drift": "track", "hold_short": "hold"}
+    # the full bridge in the sagittal plane: hip nearly straight, knee at 95 deg (in 3D the
+    # shoulder-hip-knee angle is ~10 deg smaller: the shoulders are wider than the hips)
+    HIP_TOP, KNEE_TOP = 176.0, 95.0
 
     def timing(self, rng, tempo, fault, hold_s):
-        hold = (hold_s or rng.uniform(5.8, 7.0)) * rng.uniform(0.97, 1.05)
+        hold = (hold_s or rng.uniform(5.6, 6.4)) * rng.uniform(0.97, 1.04)
         if fault == "hold_short":
             hold = rng.uniform(1.3, 2.6)
-        return dict(move_s=rng.uniform(1.7, 2.1) * tempo, hold_s=hold, return_s=rng.uniform(1.8, 2.3) * tempo,
-                    rest_s=rng.uniform(1.0, 1.7))
+        return dict(
+            move_s=rng.uniform(1.6, 2.0) * tempo,
+            hold_s=hold,
+            return_s=rng.uniform(1.7, 2.1) * tempo,
+            rest_s=rng.uniform(0.9, 1.4),
+        )
 
     def geometry(self, body: Body) -> None:
         self.T, self.L1, self.L2 = body.length["trunk"], body.length["thigh"], body.length["shin"]
         self.s0, self.a0 = body.shoulder_back, body.ankle_height
         self.beta0 = float(np.degrees(np.arcsin(np.clip((body.hip_back - self.s0) / self.T, -0.3, 0.3))))
 
+        hip, knee = np.radians(180.0 - self.HIP_TOP), np.radians(self.KNEE_TOP)
+
         def ankle_height_error(b: float) -> float:
-            g = b + np.radians(5.0)  # hip angle 175
-            psi = g - np.pi + np.radians(95.0)  # knee angle 95
+            g = b + hip
+            psi = g - np.pi + knee
             return self.s0 + self.T * np.sin(b) + self.L1 * np.sin(g) + self.L2 * np.sin(psi) - self.a0
 
         b = bisect(ankle_height_error, 0.0, 1.2)
-        g, psi = b + np.radians(5.0), b + np.radians(5.0) - np.pi + np.radians(95.0)
+        g, psi = b + hip, b + hip - np.pi + knee
         self.beta_top = float(np.degrees(b))
         self.D = float(self.T * np.cos(b) + self.L1 * np.cos(g) + self.L2 * np.cos(psi))
 
@@ -183,9 +199,16 @@ class SegmentalBridge(Exercise):
         self.geometry(body)
         b0, top = self.beta0, self.beta_top
         arm_abd = rng.uniform(10, 20)
-        lying = {"beta": b0, "slide": 0.0, "bend": 0.0, "arm_abd": arm_abd + rng.uniform(5, 15),
-                 "hip_abd": 2.0, "head_turn": rng.uniform(-15, 15), "neck_extra": 0.0,
-                 **{F + f: 0.0 for f in self.faults}}  # fmt: skip
+        lying = {
+            "beta": b0,
+            "slide": 0.0,
+            "bend": 0.0,
+            "arm_abd": arm_abd + rng.uniform(5, 15),
+            "hip_abd": 2.0,
+            "head_turn": rng.uniform(-15, 15),
+            "neck_extra": 0.0,
+            **{F + f: 0.0 for f in self.faults},
+        }
         tl = Timeline(lying)
         tl.stay(rng.uniform(0.6, 1.2), "setup")
         # getting into position: bend the knees one at a time, settle the arms, look around
@@ -194,7 +217,7 @@ class SegmentalBridge(Exercise):
         tl.go(rng.uniform(0.5, 0.8), "setup", hip_abd=rng.uniform(0.0, 4.0), slide=rng.uniform(0.02, 0.05))
         tl.go(rng.uniform(0.6, 0.9), "setup", slide=0.0, head_turn=rng.uniform(-8, 8))
         tl.go(rng.uniform(0.5, 0.8), "setup", head_turn=0.0, hip_abd=2.0)
-        tl.stay(rng.uniform(1.2, 1.8), "rest")
+        tl.stay(rng.uniform(0.9, 1.3), "rest")
         notes = []
         for i, plan in enumerate(plans):
             start = tl.pose
@@ -202,20 +225,20 @@ class SegmentalBridge(Exercise):
             up = {"beta": peak, F + "hold_short": float(plan.fault == "hold_short")}
             note: dict = {}
             if plan.fault == "hips_not_high":
-                peak = b0 + (top - b0) * rng.uniform(0.40, 0.55)
+                peak = b0 + (top - b0) * rng.uniform(0.32, 0.45)
                 up.update(beta=peak, **{F + "hips_not_high": 1.0})
             tl.go(plan.move_s, "moving_out", i, **up)
             note["peak_lift_deg"] = round(peak, 2)
             note["full_lift_deg"] = round(top, 2)
             if plan.fault == "hips_sag":
-                drop = (peak - b0) * rng.uniform(0.38, 0.5)
+                drop = (peak - b0) * rng.uniform(0.36, 0.42)
                 first = plan.hold_s * rng.uniform(0.3, 0.42)
                 tl.stay(first, "hold", i)
                 tl.go(rng.uniform(1.0, 1.4), "hold", i, beta=peak - drop, **{F + "hips_sag": 1.0})
                 tl.stay(max(plan.hold_s - (tl.now - tl.spans[-1].t0), 0.8), "hold", i)
                 note["sag_deg"] = round(drop, 2)
             elif plan.fault == "knees_drift":
-                slide = rng.uniform(0.10, 0.13)
+                slide = rng.uniform(0.09, 0.11)
                 first = plan.hold_s * rng.uniform(0.25, 0.35)
                 tl.stay(first, "hold", i)
                 tl.go(rng.uniform(1.4, 1.9), "hold", i, slide=slide, **{F + "knees_drift": 1.0})
@@ -230,8 +253,12 @@ class SegmentalBridge(Exercise):
             tl.stay(plan.rest_s, "rest")
             notes.append(note)
         tl.stay(rng.uniform(1.0, 1.6), "rest")
-        return Motion(tl, anchor="shoulders", rep_notes=notes,
-                      wobble={"spine": 0.6, "neck_extra": 1.5, "arm_abd": 1.5, "hip_abd": 1.5})
+        return Motion(
+            tl,
+            anchor="shoulders",
+            rep_notes=notes,
+            wobble={"spine": 0.6, "neck_extra": 1.5, "arm_abd": 1.5, "hip_abd": 1.5},
+        )
 
     def solve(self, body, p):
         beta = np.radians(p["beta"])
@@ -246,8 +273,12 @@ class SegmentalBridge(Exercise):
         # arms lie on the floor beside the body: slope down from the shoulder to the hand
         du = 90.0 + np.degrees(np.arcsin(np.clip((self.s0 - 0.045) / body.length["uarm"], 0, 0.9)))
         arms = sagittal_to_joint(pitch, spine, uarm_l=du, farm_l=92.0, hand_l=92.0)
-        pose = {"pitch": pitch, "spine": spine, "neck": 0.85 * p["beta"] + p["neck_extra"],
-                "head_turn": p["head_turn"]}  # fmt: skip
+        pose = {
+            "pitch": pitch,
+            "spine": spine,
+            "neck": 0.85 * p["beta"] + p["neck_extra"],
+            "head_turn": p["head_turn"],
+        }
         for s in ("l", "r"):
             pose[f"hip_flex_{s}"] = bend * legs["hip_flex_l"]
             pose[f"knee_{s}"] = bend * legs["knee_l"] + (1 - bend) * 4.0
@@ -272,48 +303,83 @@ class BirdDog(Exercise):
     id = "bird_dog"
     faults = ("leg_high", "leg_low", "arm_low", "hip_rotation", "back_sag")
     alternating = True
-    fault_scope = {"leg_high": "hold", "leg_low": "hold", "arm_low": "hold", "hip_rotation": "track",
-                   "back_sag": "track"}  # fmt: skip
+    fault_scope = {
+        "leg_high": "hold",
+        "leg_low": "hold",
+        "arm_low": "hold",
+        "hip_rotation": "track",
+        "back_sag": "track",
+    }
 
     def timing(self, rng, tempo, fault, hold_s):
-        hold = (hold_s or rng.uniform(5.0, 5.8)) * rng.uniform(0.97, 1.05)
-        return dict(move_s=rng.uniform(1.2, 1.5) * tempo, hold_s=hold, return_s=rng.uniform(1.1, 1.4) * tempo,
-                    rest_s=rng.uniform(0.6, 1.0))
+        hold = (hold_s or rng.uniform(5.6, 6.2)) * rng.uniform(0.97, 1.04)
+        return dict(
+            move_s=rng.uniform(1.2, 1.5) * tempo,
+            hold_s=hold,
+            return_s=rng.uniform(1.1, 1.4) * tempo,
+            rest_s=rng.uniform(0.6, 0.9),
+        )
 
     def script(self, body, plans, rng):
-        self.dz = (body.length["uarm"] + body.length["farm"] + body.palm) - (body.length["thigh"] + body.knee_front)
-        table = {"on_hands": 1.0, "pitch_up": 0.0, "spine": 0.0, "roll": 0.0, "neck": -12.0,
-                 "head_turn": 0.0, **{F + f: 0.0 for f in self.faults}}  # fmt: skip
+        self.dz = (body.length["uarm"] + body.length["farm"] + body.palm) - (
+            body.length["thigh"] + body.knee_front
+        )
+        table = {
+            "on_hands": 1.0,
+            "pitch_up": 0.0,
+            "spine": 0.0,
+            "roll": 0.0,
+            "neck": -12.0,
+            "head_turn": 0.0,
+            **{F + f: 0.0 for f in self.faults},
+        }
         for s in ("l", "r"):
-            table.update({f"arm_{s}": 180.0, f"leg_{s}": 180.0, f"knee_{s}": 90.0, f"ankle_{s}": 95.0,
-                          f"wrist_{s}": 90.0, f"leg_out_{s}": 0.0, f"arm_out_{s}": 4.0})
+            table.update(
+                {
+                    f"arm_{s}": 180.0,
+                    f"leg_{s}": 180.0,
+                    f"knee_{s}": 90.0,
+                    f"ankle_{s}": 95.0,
+                    f"wrist_{s}": 90.0,
+                    f"leg_out_{s}": 0.0,
+                    f"arm_out_{s}": 4.0,
+                }
+            )
         kneel = {**table, "on_hands": 0.0, "neck": 0.0}
         for s in ("l", "r"):
             kneel.update({f"wrist_{s}": 0.0, f"arm_out_{s}": 8.0})
         tl = Timeline(kneel)
-        tl.stay(rng.uniform(0.6, 1.0), "setup")
-        tl.go(rng.uniform(0.7, 1.0), "setup", head_turn=rng.uniform(-20, 20))
-        tl.go_to(rng.uniform(1.5, 1.9), {**table, "neck": -20.0}, "setup")
+        tl.stay(rng.uniform(0.4, 0.7), "setup")
+        tl.go(rng.uniform(0.6, 0.8), "setup", head_turn=rng.uniform(-20, 20))
+        tl.go_to(rng.uniform(1.3, 1.6), {**table, "neck": -20.0}, "setup")
         # settle: shift the weight, look up and down
-        tl.go(rng.uniform(0.6, 0.9), "setup", roll=rng.uniform(-5, 5), neck=-5.0, spine=rng.uniform(-6, 4))
-        tl.go(rng.uniform(0.6, 0.9), "setup", roll=0.0, neck=-12.0, spine=0.0)
-        tl.stay(rng.uniform(1.0, 1.5), "rest")
+        tl.go(rng.uniform(0.5, 0.7), "setup", roll=rng.uniform(-5, 5), neck=-5.0, spine=rng.uniform(-6, 4))
+        tl.go(rng.uniform(0.5, 0.7), "setup", roll=0.0, neck=-12.0, spine=0.0)
+        tl.stay(rng.uniform(0.8, 1.2), "rest")
         notes = []
         for i, plan in enumerate(plans):
             leg = plan.side or "r"
             arm = "l" if leg == "r" else "r"
             ext = tl.pose
-            ext.update({f"arm_{arm}": 90.0 + rng.uniform(-4, 4), f"wrist_{arm}": 0.0,
-                        f"leg_{leg}": 270.0 + rng.uniform(-4, 4), f"knee_{leg}": rng.uniform(0, 6),
-                        f"ankle_{leg}": rng.uniform(5, 25), "neck": -8.0})  # fmt: skip
+            ext.update(
+                {
+                    f"arm_{arm}": 90.0 + rng.uniform(-4, 4),
+                    f"wrist_{arm}": 0.0,
+                    f"leg_{leg}": 270.0 + rng.uniform(-4, 4),
+                    f"knee_{leg}": rng.uniform(0, 6),
+                    f"ankle_{leg}": rng.uniform(5, 25),
+                    "neck": -8.0,
+                }
+            )
             note: dict = {"leg_side": leg, "arm_side": arm}
             f = plan.fault
             if f == "leg_high":
                 ext[f"leg_{leg}"] = 270.0 + rng.uniform(24, 32)
                 ext["spine"] = -rng.uniform(8, 12)
-            elif f == "leg_low":
-                ext[f"leg_{leg}"] = 270.0 - rng.uniform(26, 34)
-                ext[f"knee_{leg}"] = rng.uniform(8, 14)
+            elif f == "leg_low":  # the foot points back so the toes clear the floor
+                ext[f"leg_{leg}"] = 270.0 - rng.uniform(19, 24)
+                ext[f"knee_{leg}"] = rng.uniform(5, 10)
+                ext[f"ankle_{leg}"] = rng.uniform(65, 80)
             elif f == "arm_low":
                 ext[f"arm_{arm}"] = 90.0 + rng.uniform(32, 40)
             elif f == "hip_rotation":
@@ -335,12 +401,18 @@ class BirdDog(Exercise):
             tl.stay(plan.rest_s, "rest")
             notes.append(note)
         tl.stay(rng.uniform(0.8, 1.3), "rest")
-        return Motion(tl, anchor="support_knee", rep_notes=notes,
-                      wobble={"spine": 0.8, "neck": 2.0, "head_turn": 2.0})
+        return Motion(
+            tl, anchor="support_knee", rep_notes=notes, wobble={"spine": 0.8, "neck": 2.0, "head_turn": 2.0}
+        )
 
     def solve(self, body, p):
-        pose = {"spine": p["spine"], "roll": p["roll"], "spine_twist": -p["roll"], "neck": p["neck"],
-                "head_turn": p["head_turn"]}  # fmt: skip
+        pose = {
+            "spine": p["spine"],
+            "roll": p["roll"],
+            "spine_twist": -p["roll"],
+            "neck": p["neck"],
+            "head_turn": p["head_turn"],
+        }
         solved = pitch_for_height(body, pose, "shoulders", "hips", self.dz, near=90.0)
         w = p["on_hands"]
         pose["pitch"] = (1 - w) * p["pitch_up"] + w * solved
@@ -359,6 +431,17 @@ class BirdDog(Exercise):
             aims[f"foot_{s}"] = world_sagittal(shin - 90.0 + p[f"ankle_{s}"])
         return pose, aims, []
 
+    def floor_bones(self, p):
+        if p["on_hands"] < 0.99:
+            return None
+        bones: list[str] = []
+        for s, suffix in (("l", "L"), ("r", "R")):
+            if abs(p[f"arm_{s}"] - 180.0) < 5:
+                bones += [f"wrist.{suffix}", f"metacarpal*.{suffix}", f"finger*.{suffix}"]
+            if abs(p[f"leg_{s}"] - 180.0) < 5:
+                bones += [f"lowerleg0*.{suffix}", f"upperleg02.{suffix}"]
+        return tuple(bones) or None
+
 
 # --- hip hinge with a dowel ----------------------------------------------------------------------
 
@@ -369,8 +452,8 @@ class HipHinge(Exercise):
 
     Keyed: the trunk's forward `pitch`, `spine` flexion, the shin's forward tilt `shin` and the
     thigh's tilt `thigh` (degrees from vertical; their sum is the knee flexion). The dowel
-    rests on the sacrum and the upper back; the hands hold it (arm IK): one behind the neck,
-    the other at the low back. In a clean rep the neck is solved so the head touches it too."""
+    rests on the sacrum and the back of the head (or the upper back, when the back rounds);
+    the hands hold it (arm IK): one behind the neck, the other at the low back."""
 
     id = "hip_hinge_dowel"
     faults = ("rounded_spine", "squat", "knees_too_bent")
@@ -379,16 +462,29 @@ class HipHinge(Exercise):
 
     def timing(self, rng, tempo, fault, hold_s):
         hold = (hold_s or rng.uniform(0.5, 1.0)) * rng.uniform(0.95, 1.05)
-        return dict(move_s=rng.uniform(1.6, 2.0) * tempo, hold_s=hold, return_s=rng.uniform(1.5, 1.9) * tempo,
-                    rest_s=rng.uniform(0.7, 1.2))
+        return dict(
+            move_s=rng.uniform(1.6, 2.0) * tempo,
+            hold_s=hold,
+            return_s=rng.uniform(1.5, 1.9) * tempo,
+            rest_s=rng.uniform(0.7, 1.2),
+        )
 
     def script(self, body, plans, rng):
         self._dowel_points(body)
         self.top_hand = "l" if rng.random() < 0.5 else "r"
         self.radius = 0.016
         self.length = max(1.2, body.stature * 0.7)
-        stand = {"pitch": 0.0, "spine": 0.0, "shin": 1.0, "thigh": 0.0, "stance": 2.0, "grip_slide": 0.0,
-                 "head_on_dowel": 1.0, "neck": 0.0, "head_turn": 0.0, **{F + f: 0.0 for f in self.faults}}
+        stand = {
+            "pitch": 0.0,
+            "spine": 0.0,
+            "shin": 1.0,
+            "thigh": 0.0,
+            "stance": 2.0,
+            "grip_slide": 0.0,
+            "neck": 0.0,
+            "head_turn": 0.0,
+            **{F + f: 0.0 for f in self.faults},
+        }
         ready = {**stand, "shin": 6.0, "thigh": 6.0, "stance": 6.5}
         tl = Timeline(stand)
         tl.stay(rng.uniform(0.6, 1.0), "setup")
@@ -400,21 +496,30 @@ class HipHinge(Exercise):
         notes = []
         for i, plan in enumerate(plans):
             lean = rng.uniform(50, 60)
-            bottom = {**ready, "pitch": lean, "shin": rng.uniform(7, 10), "thigh": rng.uniform(12, 16),
-                      "neck": -6.0}  # fmt: skip
+            bottom = {
+                **ready,
+                "pitch": lean,
+                "shin": rng.uniform(7, 10),
+                "thigh": rng.uniform(12, 16),
+                "neck": -6.0,
+            }
             f = plan.fault
             if f == "rounded_spine":
-                bottom.update(pitch=lean * rng.uniform(0.5, 0.6), spine=rng.uniform(38, 46), head_on_dowel=0.0,
-                              neck=14.0)  # fmt: skip
+                bottom.update(pitch=lean * rng.uniform(0.42, 0.52), spine=rng.uniform(46, 54), neck=16.0)
             elif f == "squat":
                 bottom.update(pitch=rng.uniform(20, 28), shin=rng.uniform(30, 36), thigh=rng.uniform(62, 72))
             elif f == "knees_too_bent":
                 bottom.update(shin=rng.uniform(22, 27), thigh=rng.uniform(36, 42))
             if f:
                 bottom[F + f] = 1.0
-            notes.append({"trunk_lean_deg": round(bottom["pitch"], 1), "spine_flexion_deg": round(bottom["spine"], 1),
-                          "knee_flexion_deg": round(bottom["shin"] + bottom["thigh"], 1),
-                          "hip_flexion_deg": round(bottom["pitch"] + bottom["thigh"], 1)})  # fmt: skip
+            notes.append(
+                {
+                    "trunk_lean_deg": round(bottom["pitch"], 1),
+                    "spine_flexion_deg": round(bottom["spine"], 1),
+                    "knee_flexion_deg": round(bottom["shin"] + bottom["thigh"], 1),
+                    "hip_flexion_deg": round(bottom["pitch"] + bottom["thigh"], 1),
+                }
+            )
             tl.go_to(plan.move_s, bottom, "moving_out", i)
             tl.stay(plan.hold_s, "hold", i)
             tl.go_to(plan.return_s, ready, "returning", i)
@@ -441,41 +546,34 @@ class HipHinge(Exercise):
         joints = sagittal_to_joint(pitch, thigh_l=180.0 - p["thigh"], shin_l=180.0 + p["shin"], foot_l=90.0)
         pose = {"pitch": pitch, "spine": p["spine"], "neck": p["neck"], "head_turn": p["head_turn"]}
         for s in ("l", "r"):
-            pose.update({f"hip_flex_{s}": joints["hip_flex_l"], f"knee_{s}": joints["knee_l"],
-                         f"ankle_{s}": joints["ankle_l"], f"hip_abd_{s}": p["stance"], f"shin_abd_{s}": p["stance"] * 0.6})
+            pose.update(
+                {
+                    f"hip_flex_{s}": joints["hip_flex_l"],
+                    f"knee_{s}": joints["knee_l"],
+                    f"ankle_{s}": joints["ankle_l"],
+                    f"hip_abd_{s}": p["stance"],
+                    f"shin_abd_{s}": p["stance"] * 0.6,
+                }
+            )
         return pose
 
     def solve(self, body, p):
         pose = self._legs(p)
-        pts = self._dowel_line(body, pose)
-        if p["head_on_dowel"] > 0.01:
-            # flex or extend the neck until the back of the head touches the dowel line
-            a, _, n = pts
-            head = np.array([self.v_head])
-
-            def gap(neck: float) -> float:
-                local = body.local_rotations({**pose, "neck": neck})
-                return float(np.dot(body.skin_points(head, local)[0] - a, n))
-
-            touching = bisect(gap, -35.0, 35.0, iters=12)
-            pose["neck"] = (1 - p["head_on_dowel"]) * pose["neck"] + p["head_on_dowel"] * (touching - 2.0)
-        a, axis, normal = pts
         local = body.local_rotations(pose)
+        a, axis, normal = self._dowel_line(body, local)
         heads, glob = body.skeleton(local)
         chest = glob[body.index["spine01"]]
-        length = self.length
-        sacrum_t = -0.16  # the dowel's lower end, along the axis from the sacrum contact
-        bottom = a + sacrum_t * axis
-        top = bottom + length * axis
+        bottom = a - 0.16 * axis  # the dowel's lower end, below the sacrum contact
+        top = bottom + self.length * axis
         aims = {}
         neck_base = heads[body.index["neck01"]]
         for s, sign in (("l", 1.0), ("r", -1.0)):
             suffix = "L" if s == "l" else "R"
             shoulder = heads[body.index[f"upperarm01.{suffix}"]]
-            if s == self.top_hand:
+            if s == self.top_hand:  # behind the neck, elbow out and up
                 along = float(np.dot(neck_base - a, axis)) + 0.04 + p["grip_slide"]
                 pole = sign * chest[:, 0] + 0.9 * chest[:, 2] + 0.2 * chest[:, 1]
-            else:
+            else:  # at the low back, elbow out and back
                 along = -0.02 - p["grip_slide"] * 0.5
                 pole = sign * chest[:, 0] + 0.8 * chest[:, 1] - 0.2 * chest[:, 2]
             grip = a + along * axis + (self.radius + 0.02) * normal
@@ -484,21 +582,241 @@ class HipHinge(Exercise):
             elbow = elbow_ik(shoulder, wrist, body.length["uarm"], body.length["farm"], pole)
             aims[f"uarm_{s}"] = normalize(elbow - shoulder)
             aims[f"farm_{s}"] = normalize(wrist - elbow)
-            aims[f"hand_{s}"] = normalize(grip - wrist + 0.3 * (aims[f"farm_{s}"]))
-        prop = Prop(bottom + (self.radius + 0.004) * normal, top + (self.radius + 0.004) * normal, self.radius,
-                    (0.62, 0.45, 0.26))
-        return pose, aims, [prop]
+            aims[f"hand_{s}"] = normalize(grip - wrist + 0.3 * aims[f"farm_{s}"])
+        lift = (self.radius + 0.004) * normal
+        return pose, aims, [Prop(bottom + lift, top + lift, self.radius, (0.62, 0.45, 0.26))]
 
-    def _dowel_line(self, body: Body, pose: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The dowel's contact line on the back: a point (sacrum), the unit axis toward the upper
-        back, and the unit normal pointing away from the back."""
-        local = body.local_rotations(pose)
-        sac, tho = body.skin_points(np.array([self.v_sacrum, self.v_thorax]), local)
-        axis = normalize(tho - sac)
-        root = local[0]
-        back = root[:, 1]  # the pelvis frame's posterior direction
-        normal = normalize(back - np.dot(back, axis) * axis)
+    def _dowel_line(self, body: Body, local: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Where a straight dowel lies on the back: a point on it (the sacrum contact), its unit
+        axis toward the head, and the unit normal pointing away from the back. It rests on
+        the sacrum and the back of the head; if the upper back sticks out past that line
+        (a rounded back), it rests on the sacrum and the upper back instead."""
+        sac, tho, head = body.skin_points(np.array([self.v_sacrum, self.v_thorax, self.v_head]), local)
+        back = local[0][:, 1]  # the pelvis frame's posterior direction
+
+        def frame(tip: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            axis = normalize(tip - sac)
+            return axis, normalize(back - np.dot(back, axis) * axis)
+
+        axis, normal = frame(head)
+        if np.dot(tho - sac, normal) > 0:
+            axis, normal = frame(tho)
         return sac, axis, normal
 
 
-EXERCISES: dict[str, type[Exercise]] = {e.id: e for e in (SegmentalBridge, BirdDog, HipHinge)}
+# --- plank on elbows and knees --------------------------------------------------------------------
+
+
+class PlankElbowsKnees(Exercise):
+    """Prone: from lying on the forearms (sphinx), lift the hips and the lower legs so that
+    knees, hips and shoulders are in one line, resting on forearms and knees; hold; lower.
+
+    Upper arms vertical and forearms flat are aimed in world space; the pelvis pitch is solved
+    each frame so that the elbows and the knees both rest on the floor (when the hips are up)
+    or the elbows and the front of the pelvis (when they are down)."""
+
+    id = "plank_elbows_knees"
+    faults = ("hips_sag", "hips_pike", "hold_short")
+    fault_scope = {"hips_sag": "track", "hips_pike": "track", "hold_short": "hold"}
+
+    def timing(self, rng, tempo, fault, hold_s):
+        hold = (hold_s or rng.uniform(7.0, 9.0)) * rng.uniform(0.97, 1.04)
+        if fault == "hold_short":
+            hold = rng.uniform(1.5, 2.5)
+        return dict(
+            move_s=rng.uniform(1.3, 1.7) * tempo,
+            hold_s=hold,
+            return_s=rng.uniform(1.3, 1.7) * tempo,
+            rest_s=rng.uniform(1.2, 1.8),
+        )
+
+    def script(self, body, plans, rng):
+        self.body = body
+        lying = {
+            "prop": 0.0,
+            "up": 0.0,
+            "hip_flex": -4.0,
+            "spine": -4.0,
+            "neck": -10.0,
+            "shin": 272.0,
+            "head_turn": rng.uniform(-30, 30),
+            **{F + f: 0.0 for f in self.faults},
+        }
+        tl = Timeline(lying)
+        tl.stay(rng.uniform(0.5, 0.9), "setup")
+        tl.go(rng.uniform(0.8, 1.1), "setup", head_turn=0.0)
+        # up onto the forearms (sphinx), settle, look down
+        tl.go(rng.uniform(1.2, 1.6), "setup", prop=1.0, spine=-rng.uniform(14, 20), neck=-20.0)
+        tl.go(rng.uniform(0.5, 0.8), "setup", neck=5.0, shin=rng.uniform(272, 285))
+        tl.go(rng.uniform(0.5, 0.8), "setup", shin=272.0)
+        tl.stay(rng.uniform(0.8, 1.2), "rest")
+        notes = []
+        for i, plan in enumerate(plans):
+            start = tl.pose
+            plank = {
+                **start,
+                "up": 1.0,
+                "hip_flex": rng.uniform(-2, 3),
+                "spine": rng.uniform(-3, 2),
+                "neck": 10.0,
+                "shin": 270.0 + rng.uniform(35, 55),
+                F + "hold_short": float(plan.fault == "hold_short"),
+            }
+            tl.go_to(plan.move_s, plank, "moving_out", i)
+            note = {}
+            if plan.fault in ("hips_sag", "hips_pike"):
+                bad = dict(plank)
+                if plan.fault == "hips_sag":
+                    bad.update(hip_flex=-rng.uniform(14, 20), spine=-rng.uniform(14, 20))
+                else:
+                    bad.update(hip_flex=rng.uniform(30, 40), spine=rng.uniform(4, 8))
+                bad[F + plan.fault] = 1.0
+                first = plan.hold_s * rng.uniform(0.25, 0.4)
+                tl.stay(first, "hold", i)
+                tl.go_to(rng.uniform(1.0, 1.4), bad, "hold", i)
+                tl.stay(max(plan.hold_s - (tl.now - tl.spans[-1].t0), 0.8), "hold", i)
+                note = {
+                    "hip_flexion_deg": round(bad["hip_flex"], 1),
+                    "spine_flexion_deg": round(bad["spine"], 1),
+                }
+            else:
+                tl.stay(plan.hold_s, "hold", i)
+            tl.go_to(plan.return_s, start, "returning", i)
+            tl.stay(plan.rest_s, "rest")
+            notes.append(note)
+        tl.stay(rng.uniform(0.8, 1.2), "rest")
+        return Motion(tl, anchor="support_knee", rep_notes=notes, wobble={"neck": 2.0, "spine": 0.5})
+
+    def solve(self, body, p):
+        pose = {"spine": p["spine"], "neck": p["neck"], "head_turn": p["head_turn"]}
+        for s in ("l", "r"):
+            pose.update({f"hip_flex_{s}": p["hip_flex"], f"hip_abd_{s}": 2.0})
+        elbow_height = body.length["uarm"] + body.elbow_pad * 0.7
+        # hips down: elbows and the front of the pelvis on the floor; hips up: elbows and knees
+        down = pitch_for_height(body, pose, "shoulders", "hips", elbow_height - body.hip_front, near=80.0)
+        up = pitch_for_height(
+            body, pose, "shoulders", "lowerleg01.L", elbow_height - body.knee_front, near=70.0
+        )
+        propped = (1 - p["up"]) * down + p["up"] * up
+        pose["pitch"] = (1 - p["prop"]) * 92.0 + p["prop"] * propped
+        thigh = pose["pitch"] + 180.0 - p["hip_flex"]
+        aims = {}
+        for s, sign in (("l", 1.0), ("r", -1.0)):
+            x = np.array([sign, 0.0, 0.0])
+            # lying: elbows out to the side on the floor; propped: under the shoulders
+            ua = 150.0 + 30.0 * p["prop"]
+            out = np.radians(45.0 * (1 - p["prop"]) + 5.0)
+            aims[f"uarm_{s}"] = normalize(np.cos(out) * world_sagittal(ua) + np.sin(out) * x)
+            aims[f"farm_{s}"] = normalize(world_sagittal(92.0) - 0.25 * x)
+            aims[f"hand_{s}"] = normalize(world_sagittal(92.0) - 0.1 * x)
+            pose[f"knee_{s}"] = p["shin"] - thigh
+            pose[f"ankle_{s}"] = 85.0 - 20.0 * p["up"]
+        return pose, aims, []
+
+    def floor_bones(self, p):
+        if p["up"] > 0.99:
+            return ("lowerarm*", "wrist*", "metacarpal*", "finger*", "lowerleg01*", "upperleg02*")
+        return None
+
+
+# --- dead bug ------------------------------------------------------------------------------------
+
+
+class DeadBug(Exercise):
+    """Supine, arms reaching to the ceiling, hips and knees at 90 deg (tabletop): straighten
+    one leg toward the floor while the other stays above the hip, hold, bring it back;
+    alternating (the article's legs-only version). Legs are posed by joint angles relative to
+    the pelvis, which rests on the floor."""
+
+    id = "dead_bug"
+    faults = ("leg_not_straight", "other_knee_drift", "other_leg_moves")
+    alternating = True
+    fault_scope = {"leg_not_straight": "hold", "other_knee_drift": "track", "other_leg_moves": "track"}
+
+    def timing(self, rng, tempo, fault, hold_s):
+        hold = (hold_s or rng.uniform(1.0, 1.8)) * rng.uniform(0.95, 1.05)
+        return dict(
+            move_s=rng.uniform(1.3, 1.7) * tempo,
+            hold_s=hold,
+            return_s=rng.uniform(1.2, 1.6) * tempo,
+            rest_s=rng.uniform(0.5, 0.9),
+        )
+
+    def script(self, body, plans, rng):
+        bent = {"hip_flex": 50.0, "knee": 100.0, "ankle": -5.0}
+        table = {"hip_flex": 90.0, "knee": 90.0, "ankle": 15.0}
+        pose0 = {"arms": 0.0, "head_turn": rng.uniform(-15, 15), **{F + f: 0.0 for f in self.faults}}
+        for s in ("l", "r"):
+            pose0.update({f"{k}_{s}": v for k, v in bent.items()})
+        tl = Timeline(pose0)
+        tl.stay(rng.uniform(0.5, 0.9), "setup")
+        tl.go(rng.uniform(0.9, 1.2), "setup", arms=1.0, head_turn=0.0)
+        first, second = ("l", "r") if rng.random() < 0.5 else ("r", "l")
+        tl.go(rng.uniform(0.8, 1.1), "setup", **{f"{k}_{first}": v for k, v in table.items()})
+        tl.go(rng.uniform(0.8, 1.1), "setup", **{f"{k}_{second}": v for k, v in table.items()})
+        tl.go(rng.uniform(0.5, 0.8), "setup", head_turn=rng.uniform(-10, 10))
+        tl.go(rng.uniform(0.4, 0.6), "setup", head_turn=0.0)
+        tl.stay(rng.uniform(0.8, 1.2), "rest")
+        notes = []
+        for i, plan in enumerate(plans):
+            s = plan.side or "l"
+            o = "r" if s == "l" else "l"
+            start = tl.pose
+            ext = {
+                **start,
+                f"hip_flex_{s}": rng.uniform(26, 34),
+                f"knee_{s}": rng.uniform(0, 8),
+                f"ankle_{s}": 20.0,
+            }
+            f = plan.fault
+            if f == "leg_not_straight":
+                ext[f"knee_{s}"] = rng.uniform(30, 37)
+            elif f == "other_knee_drift":
+                ext[f"hip_flex_{o}"] = 90.0 - rng.uniform(28, 36)
+            elif f == "other_leg_moves":
+                ext[f"knee_{o}"] = rng.uniform(35, 45)
+            if f:
+                ext[F + f] = 1.0
+            notes.append(
+                {
+                    "knee_flexion_deg": round(ext[f"knee_{s}"], 1),
+                    "other_hip_flexion_deg": round(ext[f"hip_flex_{o}"], 1),
+                    "other_knee_flexion_deg": round(ext[f"knee_{o}"], 1),
+                }
+            )
+            tl.go_to(plan.move_s, ext, "moving_out", i)
+            tl.stay(plan.hold_s, "hold", i)
+            tl.go_to(plan.return_s, start, "returning", i)
+            tl.stay(plan.rest_s, "rest")
+        tl.stay(rng.uniform(0.8, 1.2), "rest")
+        return Motion(tl, anchor="hips", rep_notes=notes, wobble={"neck": 1.5, "spine": 0.4})
+
+    def solve(self, body, p):
+        beta = np.degrees(
+            np.arcsin(np.clip((body.hip_back - body.shoulder_back) / body.length["trunk"], -0.3, 0.3))
+        )
+        pose = {"pitch": -90.0 - beta, "neck": beta + 4.0, "head_turn": p["head_turn"]}
+        for s in ("l", "r"):
+            pose.update(
+                {
+                    f"hip_flex_{s}": p[f"hip_flex_{s}"],
+                    f"knee_{s}": p[f"knee_{s}"],
+                    f"ankle_{s}": p[f"ankle_{s}"],
+                    f"hip_abd_{s}": 4.0,
+                }
+            )
+            # arms: alongside the body on the floor -> reaching to the ceiling
+            a = p["arms"]
+            pose.update(
+                {
+                    f"sh_flex_{s}": 8.0 + 82.0 * a,
+                    f"sh_abd_{s}": 14.0 * (1 - a) + 6.0,
+                    f"elbow_{s}": 8.0 * (1 - a),
+                }
+            )
+        return pose, {}, []
+
+
+EXERCISES: dict[str, type[Exercise]] = {
+    e.id: e for e in (SegmentalBridge, BirdDog, HipHinge, PlankElbowsKnees, DeadBug)
+}

@@ -49,21 +49,36 @@ class Camera:
         z = pc[:, 2]
         zs = np.where(np.abs(z) < 1e-6, 1e-6, z)
         f = self.focal * scale
-        uv = np.stack([f * pc[:, 0] / zs + scale * self.width / 2, f * pc[:, 1] / zs + scale * self.height / 2], 1)
+        uv = np.stack(
+            [f * pc[:, 0] / zs + scale * self.width / 2, f * pc[:, 1] / zs + scale * self.height / 2], 1
+        )
         return uv, z
 
     def moved(self, eye: np.ndarray | None = None, target: np.ndarray | None = None) -> Camera:
-        return Camera(self.eye if eye is None else eye, self.target if target is None else target,
-                      self.width, self.height, self.fov_deg)  # fmt: skip
+        return Camera(
+            self.eye if eye is None else eye,
+            self.target if target is None else target,
+            self.width,
+            self.height,
+            self.fov_deg,
+        )
 
     def to_dict(self) -> dict:
         k = [[self.focal, 0.0, self.width / 2], [0.0, self.focal, self.height / 2], [0.0, 0.0, 1.0]]
-        return {"eye": self.eye.round(4).tolist(), "target": self.target.round(4).tolist(), "K": k,
-                "R_world_to_cam": self.R.round(6).tolist(), "fov_deg": round(self.fov_deg, 2),
-                "width": self.width, "height": self.height}  # fmt: skip
+        return {
+            "eye": self.eye.round(4).tolist(),
+            "target": self.target.round(4).tolist(),
+            "K": k,
+            "R_world_to_cam": self.R.round(6).tolist(),
+            "fov_deg": round(self.fov_deg, 2),
+            "width": self.width,
+            "height": self.height,
+        }
 
 
-def frame_camera(cam: Camera, points: np.ndarray, margin: float = 0.07, fill: float = 0.62, iters: int = 12) -> Camera:
+def frame_camera(
+    cam: Camera, points: np.ndarray, margin: float = 0.07, fill: float = 0.62, iters: int = 12
+) -> Camera:
     """Re-aim `cam` at the centre of `points` (all frames) and move it along its viewing
     direction until they span `fill` of the picture's width or height, keeping them at least
     `margin` (a fraction of the picture) from every edge."""
@@ -87,10 +102,24 @@ def frame_camera(cam: Camera, points: np.ndarray, margin: float = 0.07, fill: fl
 
 WOODS = [(0.62, 0.45, 0.30), (0.72, 0.58, 0.42), (0.52, 0.38, 0.26), (0.78, 0.70, 0.58), (0.45, 0.36, 0.30)]
 FLOORS_PLAIN = [(0.55, 0.55, 0.56), (0.42, 0.40, 0.38), (0.68, 0.64, 0.58), (0.35, 0.38, 0.42)]
-MATS = [(0.18, 0.33, 0.58), (0.55, 0.20, 0.42), (0.22, 0.48, 0.34), (0.14, 0.14, 0.16), (0.62, 0.55, 0.22),
-        (0.62, 0.28, 0.24), (0.40, 0.30, 0.55), (0.30, 0.55, 0.60)]  # fmt: skip
-WALLS = [(0.86, 0.84, 0.79), (0.74, 0.79, 0.82), (0.83, 0.78, 0.69), (0.70, 0.73, 0.68), (0.91, 0.89, 0.87),
-         (0.80, 0.70, 0.66)]  # fmt: skip
+MATS = [
+    (0.18, 0.33, 0.58),
+    (0.55, 0.20, 0.42),
+    (0.22, 0.48, 0.34),
+    (0.14, 0.14, 0.16),
+    (0.62, 0.55, 0.22),
+    (0.62, 0.28, 0.24),
+    (0.40, 0.30, 0.55),
+    (0.30, 0.55, 0.60),
+]
+WALLS = [
+    (0.86, 0.84, 0.79),
+    (0.74, 0.79, 0.82),
+    (0.83, 0.78, 0.69),
+    (0.70, 0.73, 0.68),
+    (0.91, 0.89, 0.87),
+    (0.80, 0.70, 0.66),
+]
 
 
 @dataclass
@@ -106,17 +135,29 @@ def random_light(rng: np.random.Generator) -> Light:
     elev = np.radians(rng.uniform(35, 70))
     d = np.array([np.cos(az) * np.cos(elev), np.sin(az) * np.cos(elev), np.sin(elev)])
     warm = rng.uniform(-0.06, 0.08)
-    return Light(d, key=rng.uniform(0.45, 0.7), ambient=rng.uniform(0.42, 0.58),
-                 tint=np.array([1 + warm, 1.0, 1 - warm]))  # fmt: skip
+    return Light(
+        d,
+        key=rng.uniform(0.45, 0.7),
+        ambient=rng.uniform(0.42, 0.58),
+        tint=np.array([1 + warm, 1.0, 1 - warm]),
+    )
 
 
 class Room:
     """Floor (wood planks or plain), an optional exercise mat, a back wall and a side wall."""
 
-    def __init__(self, rng: np.random.Generator, centre: np.ndarray, mat: tuple[float, float] | None,
-                 mat_yaw_deg: float, view_dir: np.ndarray) -> None:  # fmt: skip
+    def __init__(
+        self,
+        rng: np.random.Generator,
+        centre: np.ndarray,
+        mat: tuple[float, float] | None,
+        mat_yaw_deg: float,
+        view_dir: np.ndarray,
+    ) -> None:
         self.wood = rng.random() < 0.7
-        self.floor_color = np.array(WOODS[rng.integers(len(WOODS))] if self.wood else FLOORS_PLAIN[rng.integers(4)])
+        self.floor_color = np.array(
+            WOODS[rng.integers(len(WOODS))] if self.wood else FLOORS_PLAIN[rng.integers(4)]
+        )
         self.plank_w = rng.uniform(0.09, 0.2)
         self.plank_axis = int(rng.integers(2))
         self.plank_seed = rng.uniform(0, 100)
@@ -189,16 +230,28 @@ class Room:
 class Renderer:
     """Renders frames of one clip: a fixed camera, room and light, a moving body."""
 
-    def __init__(self, cam: Camera, room: Room, light: Light, rng: np.random.Generator, supersample: int = 2,
-                 shadow_region: tuple[float, float, float, float] | None = None, noise: float = 1.6) -> None:  # fmt: skip
+    def __init__(
+        self,
+        cam: Camera,
+        room: Room,
+        light: Light,
+        rng: np.random.Generator,
+        supersample: int = 2,
+        shadow_region: tuple[float, float, float, float] | None = None,
+        noise: float = 1.6,
+    ) -> None:
         self.cam, self.room, self.light, self.ss = cam, room, light, supersample
         self.W, self.H = cam.width * supersample, cam.height * supersample
         self._background()
         self._shadow_grid(shadow_region)
         n_bank = 6
-        self.noise = [rng.normal(0, noise, (cam.height, cam.width, 3)).astype(np.float32) for _ in range(n_bank)]
+        self.noise = [
+            rng.normal(0, noise, (cam.height, cam.width, 3)).astype(np.float32) for _ in range(n_bank)
+        ]
         yy, xx = np.mgrid[0 : cam.height, 0 : cam.width]
-        r2 = ((xx - cam.width / 2) ** 2 + (yy - cam.height / 2) ** 2) / (0.25 * (cam.width**2 + cam.height**2))
+        r2 = ((xx - cam.width / 2) ** 2 + (yy - cam.height / 2) ** 2) / (
+            0.25 * (cam.width**2 + cam.height**2)
+        )
         self.vignette = (1 - rng.uniform(0.08, 0.2) * r2).astype(np.float32)[..., None]
         self.exposure = rng.uniform(0.92, 1.08)
         self._frame_no = 0
@@ -207,7 +260,9 @@ class Renderer:
         cam, room, light = self.cam, self.room, self.light
         ys, xs = np.mgrid[0 : self.H, 0 : self.W]
         f = cam.focal * self.ss
-        dirs_cam = np.stack([(xs + 0.5 - self.W / 2) / f, (ys + 0.5 - self.H / 2) / f, np.ones_like(xs, float)], -1)
+        dirs_cam = np.stack(
+            [(xs + 0.5 - self.W / 2) / f, (ys + 0.5 - self.H / 2) / f, np.ones_like(xs, float)], -1
+        )
         dirs = dirs_cam.reshape(-1, 3) @ cam.R  # camera -> world (R is orthonormal)
         n = len(dirs)
         t_best = np.full(n, np.inf)
@@ -231,7 +286,8 @@ class Renderer:
         floor = kind == 0
         fall = np.exp(-np.linalg.norm(pts[:, :2] - room.mat_centre, axis=1) / 6.0)  # light falls off
         color[floor] = room.floor_albedo(pts[floor, 0], pts[floor, 1]) * (
-            light.ambient + light.key * max(light.direction[2], 0.0))
+            light.ambient + light.key * max(light.direction[2], 0.0)
+        )
         for k in range(len(room.walls)):
             sel = kind == k + 1
             lam = max(float(np.dot(room.walls[k][0], light.direction)), 0.0)
@@ -284,8 +340,13 @@ class Renderer:
         factor = 1.0 - np.clip(0.5 * contact + strength * cast, 0, 0.75)
         return factor.ravel()[self.shadow_cells]
 
-    def render(self, vertices: np.ndarray, faces: np.ndarray, albedo: np.ndarray,
-               props: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = ()) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    def render(
+        self,
+        vertices: np.ndarray,
+        faces: np.ndarray,
+        albedo: np.ndarray,
+        props: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = (),
+    ) -> tuple[np.ndarray, np.ndarray]:
         """One frame: BGR uint8 image (H, W, 3) and depth (H, W) at the output resolution.
 
         props: (vertices, faces, albedo) meshes drawn without back-face culling."""
@@ -297,7 +358,12 @@ class Renderer:
         for pv, pf, pa in props:
             self._draw(pv, pf, pa, img, zbuf, cull=False)
         out = cv2.resize(img, (self.cam.width, self.cam.height), interpolation=cv2.INTER_AREA)
-        out = out * self.vignette * (self.exposure * 255.0) * self.light.tint[None, None, ::-1].astype(np.float32)
+        out = (
+            out
+            * self.vignette
+            * (self.exposure * 255.0)
+            * self.light.tint[None, None, ::-1].astype(np.float32)
+        )
         out += self.noise[self._frame_no % len(self.noise)]
         self._frame_no += 1
         depth = cv2.resize(zbuf, (self.cam.width, self.cam.height), interpolation=cv2.INTER_NEAREST)
@@ -307,11 +373,21 @@ class Renderer:
         normals = vertex_normals(vertices.astype(np.float64), faces)
         color = shade(vertices, normals, albedo, self.cam.eye, self.light)[:, ::-1]  # RGB -> BGR
         uv, z = self.cam.project(vertices, self.ss)
-        rasterize(uv[:, 0].copy(), uv[:, 1].copy(), z.astype(np.float64), np.ascontiguousarray(color, np.float64),
-                  faces, cull, img, zbuf)  # fmt: skip
+        rasterize(
+            uv[:, 0].copy(),
+            uv[:, 1].copy(),
+            z.astype(np.float64),
+            np.ascontiguousarray(color, np.float64),
+            faces,
+            cull,
+            img,
+            zbuf,
+        )
 
 
-def shade(vertices: np.ndarray, normals: np.ndarray, albedo: np.ndarray, eye: np.ndarray, light: Light) -> np.ndarray:
+def shade(
+    vertices: np.ndarray, normals: np.ndarray, albedo: np.ndarray, eye: np.ndarray, light: Light
+) -> np.ndarray:
     """Per-vertex colour: hemisphere ambient, a Lambert key light, a little sheen and rim."""
     view = eye[None] - vertices
     view /= np.linalg.norm(view, axis=1, keepdims=True)
@@ -325,7 +401,9 @@ def shade(vertices: np.ndarray, normals: np.ndarray, albedo: np.ndarray, eye: np
     return np.clip(col, 0, 1)
 
 
-def prop_mesh(a: np.ndarray, b: np.ndarray, radius: float, color) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def prop_mesh(
+    a: np.ndarray, b: np.ndarray, radius: float, color
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     v, f = cylinder(a, b, radius)
     along = np.linspace(0, 1, len(v))
     albedo = np.asarray(color)[None] * (0.93 + 0.07 * np.sin(along * 40))[:, None]

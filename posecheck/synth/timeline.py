@@ -130,5 +130,5 @@ def wobble(times: np.ndarray, rng: np.random.Generator, amplitude: float, freq=(
     f = rng.uniform(freq[0], freq[1], 3)
     ph = rng.uniform(0.0, 2 * np.pi, 3)
     w = rng.uniform(0.5, 1.0, 3)
-    s = sum(wi * np.sin(2 * np.pi * fi * np.asarray(times) + p) for wi, fi, p in zip(w, f, ph))
+    s = sum(wi * np.sin(2 * np.pi * fi * np.asarray(times) + p) for wi, fi, p in zip(w, f, ph, strict=True))
     return amplitude * s / w.sum()
