@@ -656,13 +656,12 @@ def main() -> None:
     except typer.Abort:
         err_console.print("[yellow]Aborted.[/]")
         sys.exit(1)
-    except Exception as exc:  # click usage errors
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        raise
+    except typer.TyperException as exc:  # usage errors: unknown option, missing argument...
+        show = getattr(exc, "show", None)
+        if show is None:
+            raise
+        show()
+        sys.exit(getattr(exc, "exit_code", 2))
     sys.exit(status if isinstance(status, int) else 0)
 
 

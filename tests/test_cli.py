@@ -198,6 +198,7 @@ def _corrupt_bundle(path: Path) -> Path:
         ),
         (lambda d: ["analyze", "--landmarks", str(_text(d / "x.npz"))], "Cannot read landmark file"),
         (lambda d: ["exercises", "nope"], "Unknown exercise"),
+        (lambda d: ["analyze", "--bogus"], "No such option"),
     ],
 )
 def test_bad_input_gives_one_clear_line(tmp_path, make_args, expected):
