@@ -559,7 +559,7 @@ BACK_SAG_WITH_ARM_UP = (
 LEG_LOW_WINDOW = (
     "bird_dog: leg_low (ankle > 0.3 torso lengths below the hip) can only fire on reps the count "
     "sees, and the count needs the ankle >= 0.25 (active_above) above where it rests on all fours "
-    "(~0.9 below the hip): a leg more than ~20-25 degrees below level is not a rep at all, so no count and no "
+    "(~0.9 below the hip): a leg more than ~20-25 degrees below level is not a rep at all, no count, no "
     "'lift your leg' message (the rendered-clip generator's leg_low is 25-32 degrees below level)"
 )
 KNOWN_PROBLEMS: dict[tuple[str, str], str] = {}
