@@ -27,6 +27,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from posecheck.landmarks import LANDMARK_NAMES
+
 SIDES = {"l": ("L", 1.0), "r": ("R", -1.0)}  # suffix -> (anny bone suffix, +x sign)
 
 POSE_DEFAULTS: dict[str, float] = {
@@ -68,41 +70,7 @@ SEGMENTS = {
 SPINE_BONES = ("spine05", "spine04", "spine03", "spine02", "spine01")
 NECK_BONES = ("neck01", "neck02", "neck03")
 
-MP33_NAMES = (
-    "nose",
-    "left_eye_inner",
-    "left_eye",
-    "left_eye_outer",
-    "right_eye_inner",
-    "right_eye",
-    "right_eye_outer",
-    "left_ear",
-    "right_ear",
-    "mouth_left",
-    "mouth_right",
-    "left_shoulder",
-    "right_shoulder",
-    "left_elbow",
-    "right_elbow",
-    "left_wrist",
-    "right_wrist",
-    "left_pinky",
-    "right_pinky",
-    "left_index",
-    "right_index",
-    "left_thumb",
-    "right_thumb",
-    "left_hip",
-    "right_hip",
-    "left_knee",
-    "right_knee",
-    "left_ankle",
-    "right_ankle",
-    "left_heel",
-    "right_heel",
-    "left_foot_index",
-    "right_foot_index",
-)
+MP33_NAMES = LANDMARK_NAMES  # MediaPipe's 33 landmarks, in its order
 # Landmarks that anny's COCO regressor (skin-following vertex blends) gives directly.
 _FROM_COCO = {
     "nose": "nose",
