@@ -8,7 +8,3 @@ class UserError(Exception):
     """
 
     exit_code = 2
-
-
-class InterruptedRun(Exception):
-    """Raised after a run was stopped early (Ctrl-C) and its partial results were written."""

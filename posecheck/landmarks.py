@@ -98,10 +98,6 @@ class LandmarkSequence:
         return ~np.isnan(self.xy[:, 0, 0])
 
     @classmethod
-    def empty(cls, image_size: tuple[int, int]) -> LandmarkSequence:
-        return cls.stack([], image_size)
-
-    @classmethod
     def stack(cls, frames: list[LandmarkSequence], image_size: tuple[int, int]) -> LandmarkSequence:
         """Concatenate sequences (e.g. one per frame) into one."""
         if not frames:

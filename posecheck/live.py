@@ -54,7 +54,6 @@ class LatestFrameGrabber:
     def __init__(self, source: FrameSource, realtime: bool) -> None:
         self.source = source
         self.realtime = realtime
-        self.frames_read = 0
         self.ended = False
         self.error: BaseException | None = None
         self._latest: Captured | None = None
@@ -75,7 +74,6 @@ class LatestFrameGrabber:
                         return
                 with self._condition:
                     self._latest = Captured(frame, time.monotonic())
-                    self.frames_read += 1
                     self._condition.notify_all()
         except BaseException as exc:  # handed to the consumer
             self.error = exc
@@ -108,7 +106,6 @@ class SetRecord:
     spec: ExerciseSpec
     checker: Checker
     frames: int = 0
-    started: float = field(default_factory=time.monotonic)
     states: list[FrameState] = field(default_factory=list)
 
 

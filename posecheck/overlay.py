@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 
 from posecheck.engine import FrameState
-from posecheck.landmarks import SKELETON_EDGES, LandmarkSequence
+from posecheck.landmarks import LANDMARK_NAMES, SKELETON_EDGES, LandmarkSequence
 from posecheck.spec import ExerciseSpec
 
 FONT = cv2.FONT_HERSHEY_SIMPLEX
@@ -78,8 +78,6 @@ class SkeletonAnnotator:
 
 
 def _on_side(a: int, b: int, side: str) -> bool:
-    from posecheck.landmarks import LANDMARK_NAMES
-
     return LANDMARK_NAMES[a].startswith(side) or LANDMARK_NAMES[b].startswith(side)
 
 

@@ -150,7 +150,3 @@ def program_status(history: History, specs: dict[str, ExerciseSpec], config: Pro
     next_exercise = todo[0].spec.id if todo else None
     needs = [f"{st.spec.name}: {st.needs or 'unlock it'}" for st in in_phase if not st.mastered]
     return ProgramStatus(statuses, current, next_exercise, needs)
-
-
-def phase_unlocked(status: ProgramStatus, phase: str) -> bool:
-    return PHASES.index(phase) <= PHASES.index(status.current_phase)
