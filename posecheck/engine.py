@@ -5,15 +5,24 @@ Per frame: smooth the landmarks (One Euro), compute the spec's metrics for both 
 
     not_visible -> setup (getting into position) -> rest <-> attempt (moving / hold)
 
-* setup: nothing counts until the start posture (rep metric in its rest zone plus the spec's
-  start conditions) has been held for `start.hold_s` with the needed landmarks visible.
+* setup: nothing counts until the body has been in the exercise's start posture (the spec's
+  start conditions) for `start.hold_s` with the needed landmarks visible. Stillness is not
+  required: people start straight away, do reps back to back, or are filmed from mid-movement.
+  A rest level measured from the start (`from_start`) is the median of the metric over that
+  time, and it then follows the metric down quickly and up slowly while at rest, so a start
+  taken mid-movement or at the top of a rep is corrected at the first return to rest.
 * rest -> attempt when the rep metric crosses its `active` threshold; attempt -> rest when it
   is back in the rest zone for `min_rest_s`. The gap between the thresholds is the hysteresis.
   An attempt that spent less than `min_active_s` in the active zone is jitter, not a rep.
 * a hold is time in the active zone with the rep metric still (speed below `still_speed`).
 * form rules are conditions on metrics in a phase that must persist `persist_s` to be flagged.
-* landmarks out of sight for longer than `dropout_s` abandon the current attempt (no rep,
-  no verdict) and send the person back to setup.
+* landmarks outside the picture are never guessed: metrics that need them are NaN. A rep metric
+  may name `fallback` points (the knee when the foot is cut off) so that counting goes on; form
+  rules are judged only on what is seen, and the frame says what is out of the picture.
+* landmarks out of sight for longer than `DROPOUT_S` abandon the current attempt (no rep,
+  no verdict) and send the person back to setup; a shorter dropout changes nothing.
+* a hold still under way when the recording ends is reported as a rep marked `cut_off`, with
+  its hold so far (a plank held to the end of the clip).
 
 `Checker.process` is stateful, so a whole file at once and a live camera frame by frame give
 the same result.
@@ -29,20 +38,24 @@ import numpy as np
 from posecheck.landmarks import LandmarkSequence
 from posecheck.metrics import METRIC_FUNCTIONS, BodyScale, gather_point, point_indices
 from posecheck.smoothing import OneEuroFilter
-from posecheck.spec import Condition, ExerciseSpec, RuleSpec
+from posecheck.spec import Condition, ExerciseSpec, MetricSpec, RuleSpec
 
 SIDES = ("left", "right")
-DROPOUT_S = 0.5  # landmarks may vanish this long without ending an attempt
+DROPOUT_S = 1.0  # landmarks may vanish this long without ending an attempt or the set
+POSTURE_GRACE_S = 0.3  # the start posture may be lost this long (a glitch) while getting into it
+REST_LEVEL_PERCENTILE = 50  # the rest level from the start posture (then it follows the metric down)
+SIDE_SCORE_TIME_S = 1.0  # time constant of the facing-camera side score (no flipping at rest)
 SPEED_WINDOW_S = 0.3  # window over which the rep metric's speed is measured
 HOLD_ENTER_S = 0.2  # still this long in the active zone to start a hold
 HOLD_EXIT_S = 0.3  # moving this long to end a hold
-SIDE_SWITCH_MARGIN = 0.15  # hysteresis of the automatic side choice
+SIDE_SWITCH_MARGIN = 0.25  # hysteresis of the automatic side choice
 IN_FRAME_MARGIN = 0.02  # fraction of the frame a landmark may lie outside it
 BASELINE_FOLLOW_S = 3.0  # time constant with which a start-relative rest level follows drift up
 BASELINE_DROP_S = 0.3  # ... and down
 HOLD_SUPERSEDE_FRACTION = 0.25  # a hold this much (of the way up) above the last one replaces it
 
 MESSAGE_NOT_VISIBLE = "Can't see you: move so your whole body is in the picture"
+REP_FALLBACK_KEY = "_rep_metric_counted"  # the rep metric, with its fallback points where needed
 
 
 @dataclass
@@ -66,6 +79,7 @@ class Rep:
     hold_end_t: float | None = None
     peak: float = float("nan")  # best rep-metric value reached (in the spec's units)
     faults: list[FaultEvent] = field(default_factory=list)
+    cut_off: bool = False  # still under way when the recording ended (hold_s is the time so far)
 
     @property
     def good(self) -> bool:
@@ -87,6 +101,8 @@ class FrameState:
     messages: tuple[tuple[str, str], ...]  # (severity, message), most important first
     setup_progress: float = 0.0  # share of the start hold done while getting into position
     rep_value: float = float("nan")  # the rep metric (for plots)
+    judged: bool = False  # a form rule was checked on visible landmarks in this frame
+    unseen: tuple[str, ...] = ()  # body parts the exercise needs that are outside the picture
 
 
 @dataclass
@@ -112,6 +128,7 @@ class _Attempt:
     side: str
     start_t: float
     active_s: float = 0.0
+    in_active: bool = False  # in the active zone at the last visible frame
     hold_s: float = 0.0
     hold_start_t: float | None = None
     hold_end_t: float | None = None
@@ -149,9 +166,17 @@ class Checker:
         self._image_filter = OneEuroFilter(min_cutoff_hz=1.0, beta=3.0)
         self._world_filter = OneEuroFilter(min_cutoff_hz=1.0, beta=3.0)
         self._scales = {"image": BodyScale(), "world": BodyScale()}
-        # each needed body part counts as seen when either side's landmark is (one side may be hidden)
+        # each needed body part counts as seen when either side's landmark is (one side may be hidden);
+        # a part the rep metric can do without (it has fallback points) does not stop counting
+        rep_metric = spec.metrics[spec.reps.metric]
+        optional = {_part(p) for p in rep_metric.points} - {_part(p) for p in rep_metric.fallback}
+        if not rep_metric.fallback:
+            optional = set()
+        self._needed_parts = {_part(p): p for p in spec.visible}
         self._visible_parts = [
-            sorted(set(point_indices(p, "left")) | set(point_indices(p, "right"))) for p in spec.visible
+            sorted(set(point_indices(p, "left")) | set(point_indices(p, "right")))
+            for p in spec.visible
+            if _part(p) not in optional
         ]
         self._side_core = {
             s: [point_indices(p, s)[0] for p in ("shoulder", "hip", "knee", "ankle")] for s in SIDES
@@ -166,8 +191,11 @@ class Checker:
         self._side_score = 0.0
         self._invisible_for = 0.0
         self._start_ok_for = 0.0
-        self._baseline = 0.0  # rep metric in the start posture, when the spec measures from it
-        self._baseline_sum = 0.0
+        self._posture_lost_for = 0.0
+        self._start_window: list[float] = []  # the rep metric while in the start posture
+        self._baseline = 0.0  # the rep metric at rest, when the spec measures from the start
+        self._judged = False
+        self._unseen: tuple[str, ...] = ()
         self._last_t: float | None = None
         self._last_rest_t = 0.0
         self._rest_values: dict[str, float] = {}
@@ -190,35 +218,40 @@ class Checker:
         return xy, world
 
     def metric_values(self, xy: np.ndarray, world: np.ndarray, t: np.ndarray) -> dict[str, np.ndarray]:
-        """(T, 2) values of every metric, column 0 for the left side, 1 for the right."""
+        """(T, 2) values of every metric, column 0 for the left side, 1 for the right.
+
+        Also `REP_FALLBACK_KEY`: the rep metric with its fallback points filling the frames where
+        its own points are NaN (outside the picture)."""
         coords = {"image": xy, "world": world}
         scale = {space: self._scales[space].update(coords[space]) for space in coords}
-        values = {}
-        for name, metric in self.spec.metrics.items():
+
+        def evaluate(metric: MetricSpec, points: tuple[str, ...]) -> np.ndarray:
             fn = METRIC_FUNCTIONS[metric.function].function
             columns = []
             for s in SIDES:
-                points = [gather_point(coords[metric.space], p, s) for p in metric.points]
+                gathered = [gather_point(coords[metric.space], p, s) for p in points]
                 with np.errstate(invalid="ignore", divide="ignore"):
-                    columns.append(fn(*points, scale[metric.space]))
-            values[name] = np.stack(columns, axis=1)
+                    columns.append(fn(*gathered, scale[metric.space]))
+            return np.stack(columns, axis=1)
+
+        values = {name: evaluate(metric, metric.points) for name, metric in self.spec.metrics.items()}
+        rep_metric = self.spec.metrics[self.spec.reps.metric]
+        counted = values[self.spec.reps.metric]
+        if rep_metric.fallback:
+            counted = np.where(np.isnan(counted), evaluate(rep_metric, rep_metric.fallback), counted)
+        values[REP_FALLBACK_KEY] = counted
         return values
 
     def _visibility(self, seq: LandmarkSequence, xy: np.ndarray) -> np.ndarray:
         """(T,) visibility of the least visible needed body part (0 if out of frame).
 
         A part is as visible as the better of its two sides, so a side view, where the far
-        side is hidden behind the body, still counts as seeing the person.
+        side is hidden behind the body, still counts as seeing the person. `xy` is NaN outside
+        the picture.
         """
-        width, height = seq.image_size
-        with np.errstate(invalid="ignore"):
-            inside = (
-                (xy[..., 0] >= -IN_FRAME_MARGIN * width)
-                & (xy[..., 0] <= (1 + IN_FRAME_MARGIN) * width)
-                & (xy[..., 1] >= -IN_FRAME_MARGIN * height)
-                & (xy[..., 1] <= (1 + IN_FRAME_MARGIN) * height)
-            )
-        vis = np.where(inside, seq.visibility, 0.0)
+        vis = np.where(np.isfinite(xy[..., 0]), seq.visibility, 0.0)
+        if not self._visible_parts:
+            return np.ones(len(seq))
         return np.stack([vis[:, part].max(axis=1) for part in self._visible_parts], axis=1).min(axis=1)
 
     def _facing_score(self, seq: LandmarkSequence) -> np.ndarray:
@@ -228,33 +261,71 @@ class Checker:
         near = seq.z[:, right].mean(axis=1) - seq.z[:, left].mean(axis=1)
         return np.nan_to_num(vis + near)
 
+    def _outside_picture(self, seq: LandmarkSequence) -> np.ndarray:
+        """(T, 33) True where a landmark lies outside the picture (MediaPipe only guesses it)."""
+        width, height = seq.image_size
+        x, y = seq.xy[..., 0], seq.xy[..., 1]
+        with np.errstate(invalid="ignore"):
+            return (
+                (x < -IN_FRAME_MARGIN * width)
+                | (x > (1 + IN_FRAME_MARGIN) * width)
+                | (y < -IN_FRAME_MARGIN * height)
+                | (y > (1 + IN_FRAME_MARGIN) * height)
+            )
+
+    def _unseen_parts(self, outside: np.ndarray) -> list[tuple[str, ...]]:
+        """Per frame: the needed body parts with no landmark of either side inside the picture."""
+        names = list(self._needed_parts)
+        gone = np.stack(
+            [
+                outside[:, sorted(set(point_indices(p, "left")) | set(point_indices(p, "right")))].all(axis=1)
+                for p in self._needed_parts.values()
+            ],
+            axis=1,
+        )
+        return [tuple(n for n, g in zip(names, row, strict=True) if g) for row in gone.tolist()]
+
     def process(self, seq: LandmarkSequence) -> list[FrameState]:
         """Advance over a chunk of frames (a whole clip or one live frame)."""
         if len(seq) == 0:
             return []
         xy, world = self._smooth(seq)
+        outside = self._outside_picture(seq)
+        xy = np.where(outside[..., None], np.nan, xy)
+        world = np.where(outside[..., None], np.nan, world)
         values = self.metric_values(xy, world, seq.t)
         visibility = self._visibility(seq, xy)
         facing = self._facing_score(seq)
+        unseen = self._unseen_parts(outside)
         rows = {name: v.tolist() for name, v in values.items()}
         vis_rows = visibility.tolist()
-        return [
-            self._step(float(seq.t[i]), {k: r[i] for k, r in rows.items()}, vis_rows[i], float(facing[i]))
-            for i in range(len(seq))
-        ]
+        states = []
+        for i in range(len(seq)):
+            self._unseen = unseen[i]
+            states.append(
+                self._step(float(seq.t[i]), {k: r[i] for k, r in rows.items()}, vis_rows[i], float(facing[i]))
+            )
+        return states
 
     # --- the state machine ---------------------------------------------------------------
 
-    def _choose_side(self, values: dict[str, list[float]], facing: float) -> None:
+    def _choose_side(self, values: dict[str, list[float]], facing: float, dt: float) -> None:
         if self.fixed_side is not None and self.spec.sides == "facing_camera":
             self.side = self.fixed_side
             return
         if self.spec.sides == "working_side":
-            rep_values = [self.spec.reps.toward_active(v) for v in values[self.spec.reps.metric]]
+            # the side that is further into the movement (the lifted leg, the more bent hip)
+            rep_values = [self.spec.reps.toward_active(x) for x in values[REP_FALLBACK_KEY]]
             rep_values = [v if v == v else -np.inf for v in rep_values]
-            self.side = SIDES[int(rep_values[1] > rep_values[0])]
+            here, other = SIDES.index(self.side), 1 - SIDES.index(self.side)
+            # switch when the other side is clearly further in (at rest both are near 0)
+            if rep_values[other] > rep_values[here] + 0.5 * self.spec.reps.band or rep_values[here] == -np.inf:
+                self.side = SIDES[other] if rep_values[other] > -np.inf else self.side
             return
-        self._side_score = 0.9 * self._side_score + 0.1 * facing
+        # facing the camera: a slow average with hysteresis, so MediaPipe's brief left/right
+        # swaps at rest do not flip the side being judged
+        weight = min(dt / SIDE_SCORE_TIME_S, 1.0) if self._last_t is not None else 1.0
+        self._side_score += weight * (facing - self._side_score)
         if self._side_score > SIDE_SWITCH_MARGIN:
             self.side = "left"
         elif self._side_score < -SIDE_SWITCH_MARGIN:
@@ -264,18 +335,21 @@ class Checker:
         self, t: float, values: dict[str, list[float]], visibility: list[float], facing: float
     ) -> FrameState:
         dt = 0.0 if self._last_t is None else min(t - self._last_t, 0.5)
+        if self._attempt is None:
+            self._choose_side(values, facing, dt)
         self._last_t = t
         self.result.frames += 1
-        if self._attempt is None:
-            self._choose_side(values, facing)
+        self._judged = False
         side_i = SIDES.index(self.side)
         here = {name: v[side_i] for name, v in values.items()}
-        raw = self.spec.reps.toward_active(here[self.spec.reps.metric])
+        raw = self.spec.reps.toward_active(here[REP_FALLBACK_KEY])
         v = raw - self._baseline
         visible = visibility >= self.spec.min_visibility and v == v
 
         if not visible:
             self._invisible_for += dt
+            if self._attempt is not None and self._attempt.in_active:
+                self._attempt.active_s += dt  # a short dropout at the top does not shorten the rep
             self.result.frames_not_visible += 1
             if self._not_visible_start is None:
                 self._not_visible_start = t
@@ -285,7 +359,7 @@ class Checker:
                     self._attempt = None
                 self._close_faults(t, drop=True)
                 self.phase = "not_visible"
-                self._start_ok_for = self._baseline_sum = 0.0
+                self._reset_start()
             return self._frame_state(t, here)
         if self._not_visible_start is not None:
             self.result.not_visible.append((self._not_visible_start, t))
@@ -313,26 +387,36 @@ class Checker:
         (t0, v0), (t1, v1) = self._speed_history[0], self._speed_history[-1]
         return abs(v1 - v0) / (t1 - t0) if t1 > t0 else 0.0
 
+    def _reset_start(self) -> None:
+        self._start_ok_for = self._posture_lost_for = 0.0
+        self._start_window.clear()
+
     def _step_setup(self, t: float, dt: float, raw: float, here: dict[str, float]) -> None:
-        """Getting into position: the start posture must be held, still, for start.hold_s."""
-        from_start = self.spec.reps.from_start
-        in_start = all(_check(c, here, {}) for c in self.spec.start.require)
-        if from_start:
-            in_start = in_start and self._speed() <= self._still_speed
-        else:
-            in_start = in_start and raw <= self._rest
-        if not in_start:
-            self._start_ok_for = self._baseline_sum = 0.0
+        """Getting into position: the start posture for start.hold_s (still or not), then count.
+
+        A rest level measured from the start is the median of the metric over that time; at rest
+        it then follows the metric down quickly, so a person who starts mid-movement or at the
+        top of a rep is measured from the bottom of their movement after the first return.
+        """
+        if not all(_check(c, here, {}) for c in self.spec.start.require):
+            self._posture_lost_for += dt
+            if self._posture_lost_for > POSTURE_GRACE_S:
+                self._reset_start()
             return
+        self._posture_lost_for = 0.0
         self._start_ok_for += dt
-        self._baseline_sum += raw * dt
-        if self._start_ok_for >= self.start_hold_s:
-            if from_start:
-                self._baseline = self._baseline_sum / max(self._start_ok_for, 1e-9)
-            self.phase = "rest"
-            if self.result.counting_started_t is None:
-                self.result.counting_started_t = t
-            self._step_rest(t, 0.0, raw, here)
+        self._start_window.append(raw)
+        if self._start_ok_for < self.start_hold_s:
+            return
+        if self.spec.reps.from_start:
+            self._baseline = float(np.percentile(self._start_window, REST_LEVEL_PERCENTILE))
+        elif raw > self._rest:
+            return  # in the posture but not at rest (absolute thresholds): count from the next rest
+        self.phase = "rest"
+        if self.result.counting_started_t is None:
+            self.result.counting_started_t = t
+        self._start_window.clear()
+        self._step_rest(t, 0.0, raw, here)
 
     def _step_rest(self, t: float, dt: float, raw: float, here: dict[str, float]) -> None:
         v = raw - self._baseline
@@ -341,7 +425,8 @@ class Checker:
             # point, e.g. someone who started half-way into the movement), slowly above it
             # (settling on the mat), never into a rep.
             follow_s = BASELINE_DROP_S if v < 0 else BASELINE_FOLLOW_S
-            self._baseline += min(dt / follow_s, 1.0) * (raw - self._baseline)
+            self._baseline += min(dt / follow_s, 1.0) * v
+            v = raw - self._baseline
         if v <= self._rest:
             self._last_rest_t = t
             self._rest_values = dict(here)
@@ -358,7 +443,8 @@ class Checker:
             if value == value:
                 lo_hi = a.extremes.setdefault(name, [value, value])
                 lo_hi[0], lo_hi[1] = min(lo_hi[0], value), max(lo_hi[1], value)
-        if v >= self._active:
+        a.in_active = v >= self._active
+        if a.in_active:
             a.active_s += dt
         still = self._speed() <= self._still_speed and v >= self._active
         a.still_for = a.still_for + dt if still else 0.0
@@ -416,6 +502,15 @@ class Checker:
         self._last_rest_t = t
         if a.active_s < self.spec.reps.min_active_s:
             return  # a twitch, not an attempt
+        rep = self._make_rep(a, t)
+        dose = self.spec.dose
+        if self.spec.reps.timed_hold and dose.hold_s and rep.hold_s < dose.hold_s[0] - dose.hold_tolerance_s:
+            message = f"Hold the position for {dose.hold_s[0]:g} s: that hold was {rep.hold_s:.1f} s"
+            rep.faults.append(FaultEvent("hold_short", message, "fault", rep.start_t, rep.end_t))
+            self._recent_messages.append((t + 2.0, "fault", message))
+        self._record_rep(rep)
+
+    def _make_rep(self, a: _Attempt, t: float) -> Rep:
         rep = Rep(
             index=len(self.result.reps),
             side=a.side,
@@ -428,11 +523,9 @@ class Checker:
             faults=a.faults,
         )
         self._judge_deepest_point(a, rep, t)
-        dose = self.spec.dose
-        if self.spec.reps.timed_hold and dose.hold_s and rep.hold_s < dose.hold_s[0] - dose.hold_tolerance_s:
-            message = f"Hold the position for {dose.hold_s[0]:g} s: that hold was {rep.hold_s:.1f} s"
-            rep.faults.append(FaultEvent("hold_short", message, "fault", rep.start_t, rep.end_t))
-            self._recent_messages.append((t + 2.0, "fault", message))
+        return rep
+
+    def _record_rep(self, rep: Rep) -> None:
         for fault in rep.faults:
             fault.rep = rep.index
         self.result.reps.append(rep)
@@ -467,7 +560,10 @@ class Checker:
             references["peak"] = {k: hi for k, (lo, hi) in attempt.extremes.items()}
             references["trough"] = {k: lo for k, (lo, hi) in attempt.extremes.items()}
         for rule in self.spec.rules:
-            firing = self._rule_applies(rule) and all(_check(c, here, references) for c in rule.conditions)
+            applies = self._rule_applies(rule)
+            if applies and all(here[c.metric] == here[c.metric] for c in rule.conditions):
+                self._judged = True
+            firing = applies and all(_check(c, here, references) for c in rule.conditions)
             since = self._rule_since[rule.id]
             if not firing:
                 self._rule_since[rule.id] = None
@@ -500,10 +596,14 @@ class Checker:
         messages = [(e.severity, e.message) for e in self._open_faults.values()]
         self._recent_messages = [m for m in self._recent_messages if m[0] > t]
         messages += [(sev, msg) for _, sev, msg in self._recent_messages if (sev, msg) not in messages]
+        unseen = _join(self._unseen)
         if self.phase == "not_visible":
-            messages.insert(0, ("info", MESSAGE_NOT_VISIBLE))
+            text = f"Can't see your {unseen}: move so they are in the picture" if unseen else MESSAGE_NOT_VISIBLE
+            messages.insert(0, ("info", text))
         elif self.phase == "setup":
             messages.append(("info", self.spec.start.message))
+        elif unseen and not self._judged and self.phase in ("moving", "hold"):
+            messages.append(("info", f"Can't see your {unseen}: form is not being checked"))
         messages.sort(key=lambda m: {"fault": 0, "warning": 1}.get(m[0], 2))
         gauge = self.spec.gauge
         reps = self.result.reps
@@ -517,14 +617,27 @@ class Checker:
             hold_s=self._attempt.hold_s if self._attempt is not None else 0.0,
             gauge_value=here[gauge.metric] if gauge is not None else float("nan"),
             messages=tuple(messages),
-            rep_value=here[self.spec.reps.metric],
+            rep_value=here[REP_FALLBACK_KEY],
             setup_progress=min(self._start_ok_for / self.start_hold_s, 1.0) if self.start_hold_s > 0 else 1.0,
+            judged=self._judged,
+            unseen=self._unseen,
         )
 
     def finish(self) -> CheckResult:
-        """Close the run: an attempt still in progress at the end is not counted."""
+        """Close the run. An attempt back at rest is a rep even if the recording ended before the
+        rest was confirmed; a hold still under way is reported as a rep cut off by the end of the
+        recording (with its hold so far); any other unfinished attempt is dropped."""
         t = self._last_t or 0.0
-        if self._attempt is not None:
+        a = self._attempt
+        if a is not None and a.end_t is not None:
+            self._finish_attempt(t)  # back at rest when the recording ended: a whole rep
+        elif a is not None and a.hold_s > 0 and a.active_s >= self.spec.reps.min_active_s:
+            self._close_faults(t)
+            self._attempt = None
+            rep = self._make_rep(a, t)
+            rep.cut_off = True
+            self._record_rep(rep)
+        elif a is not None:
             self.result.abandoned_attempts += 1
             self._attempt = None
         self._close_faults(t, drop=True)
@@ -540,3 +653,21 @@ def _check(condition: Condition, here: dict[str, float], references: dict[str, d
     if condition.relative_to != "value":
         value -= references.get(condition.relative_to, {}).get(condition.metric, float("nan"))
     return condition.holds(value)
+
+
+def _part(name: str) -> str:
+    """The body part of a point name: "opposite_wrist" -> "wrist", "mid_hip" -> "hip"."""
+    for prefix in ("left_", "right_", "opposite_", "mid_"):
+        if name.startswith(prefix):
+            return name[len(prefix) :]
+    return name
+
+
+def _join(parts: tuple[str, ...]) -> str:
+    """ "knee", "ankle" -> "knees and feet" (the words a person uses)."""
+    words = sorted({PART_WORDS.get(p, p.replace("_", " ") + "s") for p in parts})
+    return " and ".join(words) if len(words) <= 2 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+PART_WORDS = {"ankle": "feet", "heel": "feet", "foot_index": "feet", "wrist": "hands", "nose": "head",
+              "ear": "head", "eye": "head", "hip": "hips", "knee": "knees"}

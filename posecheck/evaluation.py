@@ -24,7 +24,7 @@ from posecheck.model_store import ModelInfo
 from posecheck.source import VideoFileSource
 from posecheck.spec import ExerciseSpec
 
-EVAL_SCHEMA_VERSION = 1
+EVAL_SCHEMA_VERSION = 2  # 2: real and rendered clips summarised apart; counts judged against a range
 BODY_LANDMARKS = list(range(11, 17)) + list(range(23, 33))  # shoulders to wrists, hips to feet
 PCK_FRACTION = 0.1  # a landmark is correct within this fraction of the torso length
 # Exercise names used by older label files (the shared prototype) -> the program's ids.
@@ -62,6 +62,13 @@ class ClipLabels:
     reps: list[LabelRep]
     keypoints: Path | None
     vocabulary: set[str] | None = None  # the faults the clip's maker could inject, when it says
+    count_range: tuple[int, int] = (0, 0)  # any count in [low, high] is right (high adds cut-off attempts)
+    real: bool = False  # real people filmed (hand labels), not a render
+    reps_known: bool = True  # False when a hand label gives only the count, not each rep's frames
+
+    @property
+    def kind(self) -> str:
+        return "real" if self.real else "rendered"
 
 
 def find_clips(paths: Iterable[Path]) -> list[Path]:
@@ -83,20 +90,26 @@ def find_clips(paths: Iterable[Path]) -> list[Path]:
 
 
 def load_labels(label_file: Path) -> ClipLabels:
+    """Read a label file: a render's (every rep with its frames) or a real clip's hand label
+    (`rep_count`..`rep_count_max`, `reps` null where only the count is known)."""
     try:
         data = json.loads(Path(label_file).read_text())
         fps = float(data["fps"])
         exercise = data.get("exercise_id") or data["exercise"]
         reps = []
-        for rep in data["reps"]:
+        for rep in data["reps"] or []:
             faults = [LEGACY_FAULT_IDS.get(f, f) for f in rep.get("faults", [])]
             windows = {
                 LEGACY_FAULT_IDS.get(f, f): (a / fps, b / fps)
                 for f, (a, b) in rep.get("fault_frames", {}).items()
             }
             reps.append(LabelRep(rep["start_frame"] / fps, rep["end_frame"] / fps, faults, windows))
+        low = int(data.get("rep_count", len(reps)))
+        high = int(data.get("rep_count_max", low + len(data.get("partial_reps") or [])))
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise UserError(f"Cannot read the label file {label_file}: {exc!r}") from exc
+    if high < low:
+        raise UserError(f"Cannot read the label file {label_file}: rep_count_max {high} < rep_count {low}")
     vocabulary = data.get("fault_vocabulary")
     keypoints = Path(label_file).with_suffix(".npz")
     return ClipLabels(
@@ -109,7 +122,16 @@ def load_labels(label_file: Path) -> ClipLabels:
         reps=reps,
         keypoints=keypoints if keypoints.is_file() else None,
         vocabulary=None if vocabulary is None else {LEGACY_FAULT_IDS.get(f, f) for f in vocabulary},
+        count_range=(low, high),
+        real=bool(data.get("real", False)),
+        reps_known=data["reps"] is not None,
     )
+
+
+def count_error(found: int, count_range: tuple[int, int]) -> int:
+    """How far a count is outside the labelled range (0 inside it; negative = too few)."""
+    low, high = count_range
+    return found - low if found < low else max(found - high, 0)
 
 
 def cached_landmarks(
@@ -210,9 +232,11 @@ def score_clip(
         "exercise": labels.exercise_id,
         "view": labels.view,
         "frames": len(landmarks),
-        "reps_true": len(labels.reps),
+        "real": labels.real,
+        "reps_true": labels.count_range[0],
+        "reps_true_max": labels.count_range[1],
         "reps_found": len(result.reps),
-        "rep_error": len(result.reps) - len(labels.reps),
+        "rep_error": count_error(len(result.reps), labels.count_range),
         "good_reps_true": clean_reps,
         "good_reps_found": result.good_reps,
         "faults": fault_counts,
@@ -250,12 +274,21 @@ def landmark_error(landmarks: LandmarkSequence, keypoints_file: Path) -> dict[st
 
 
 def summarise(scores: list[dict]) -> dict[str, Any]:
-    """Per exercise and overall figures (see README 'Accuracy')."""
-    groups: dict[str, list[dict]] = {}
-    for score in scores:
-        groups.setdefault(score["exercise"], []).append(score)
-    summary = {name: _group_summary(group) for name, group in sorted(groups.items())}
-    summary["overall"] = _group_summary(scores)
+    """Figures per kind of clip (`rendered`, `real`), per exercise and overall (README 'Accuracy').
+
+    Real and rendered clips are never pooled: renders have exact labels and every fault, real
+    clips are the world.
+    """
+    summary: dict[str, Any] = {}
+    for kind in ("rendered", "real"):
+        group = [s for s in scores if s["real"] == (kind == "real")]
+        if not group:
+            continue
+        by_exercise: dict[str, list[dict]] = {}
+        for score in group:
+            by_exercise.setdefault(score["exercise"], []).append(score)
+        summary[kind] = {name: _group_summary(g) for name, g in sorted(by_exercise.items())}
+        summary[kind]["overall"] = _group_summary(group)
     return summary
 
 
@@ -283,8 +316,9 @@ def _group_summary(scores: list[dict]) -> dict[str, Any]:
             unchecked[fault] = unchecked.get(fault, 0) + n
     return {
         "clips": len(scores),
-        "exact_rep_count": sum(e == 0 for e in errors),
-        "exact_rep_count_rate": round(sum(e == 0 for e in errors) / len(scores), 3),
+        "count_in_range": sum(e == 0 for e in errors),
+        "count_in_range_rate": round(sum(e == 0 for e in errors) / len(scores), 3),
+        "within_one_rate": round(sum(abs(e) <= 1 for e in errors) / len(scores), 3),
         "mean_abs_rep_error": round(float(np.mean(np.abs(errors))), 3),
         "off_by_one_rate": round(sum(abs(e) == 1 for e in errors) / len(scores), 3),
         "faults": per_fault,
@@ -341,17 +375,36 @@ def evaluate(
     }
 
 
+KIND_TITLES = {
+    "rendered": "Rendered clips (exact labels)",
+    "real": "Real people (hand labels; a count is right anywhere in the labelled range)",
+}
+
+
 def print_tables(evaluation: dict[str, Any], console) -> None:
-    """The per-exercise table and the per-clip table."""
+    """Per kind of clip (rendered, real): the per-exercise table and the per-clip table."""
+    for kind, groups in evaluation["summary"].items():
+        console.print(_exercise_table(KIND_TITLES[kind], groups))
+        clips = [c for c in evaluation["clips"] if c["real"] == (kind == "real")]
+        console.print(_clip_table(f"{kind.capitalize()} clips", clips))
+        for name, s in groups.items():
+            if s["unchecked_label_faults"] and name != "overall":
+                faults = ", ".join(f"{f} ({n})" for f, n in s["unchecked_label_faults"].items())
+                console.print(f"[dim]{name}: labelled faults the spec does not check: {faults}[/]")
+    for item in evaluation["skipped"]:
+        console.print(f"[yellow]skipped {item['clip']}: {item['reason']}[/]")
+
+
+def _exercise_table(title: str, groups: dict[str, Any]):
     from rich.table import Table
 
-    table = Table(title="Accuracy per exercise", header_style="bold")
+    table = Table(title=title, header_style="bold")
     for column in (
         "exercise",
         "clips",
-        "exact reps",
+        "count right",
+        "within 1",
         "mean |err|",
-        "off by 1",
         "faults: precision / recall",
         "false faults on clean reps",
         "landmark px",
@@ -359,7 +412,7 @@ def print_tables(evaluation: dict[str, Any], console) -> None:
         "no verdict",
     ):
         table.add_column(column)
-    for name, s in evaluation["summary"].items():
+    for name, s in groups.items():
         faults = (
             ", ".join(f"{rule} {_fmt(c['precision'])}/{_fmt(c['recall'])}" for rule, c in s["faults"].items())
             or "-"
@@ -367,37 +420,39 @@ def print_tables(evaluation: dict[str, Any], console) -> None:
         table.add_row(
             name,
             str(s["clips"]),
-            f"{s['exact_rep_count']}/{s['clips']}",
+            f"{s['count_in_range']}/{s['clips']}",
+            f"{s['within_one_rate']:.0%}",
             f"{s['mean_abs_rep_error']:.2f}",
-            f"{s['off_by_one_rate']:.0%}",
             faults,
             f"{s['false_faults_on_clean_reps']} of {s['clean_reps']}",
             _fmt(s["landmark_mean_px"]),
             _fmt(s["landmark_pck"]),
             f"{s['frames_without_verdict']}/{s['frames']}",
         )
-    console.print(table)
-    clips = Table(title="Per clip", header_style="bold")
-    for column in ("clip", "exercise", "reps found/true", "good found/true", "faults (tp/fp/fn)"):
-        clips.add_column(column)
-    for c in evaluation["clips"]:
+    return table
+
+
+def _clip_table(title: str, clips: list[dict]):
+    from rich.table import Table
+
+    table = Table(title=title, header_style="bold")
+    for column in ("clip", "exercise", "reps found", "labelled", "good found/true", "faults (tp/fp/fn)"):
+        table.add_column(column)
+    for c in clips:
         faults = (
             ", ".join(f"{r} {v['tp']}/{v['fp']}/{v['fn']}" for r, v in sorted(c["faults"].items())) or "-"
         )
-        clips.add_row(
+        low, high = c["reps_true"], c["reps_true_max"]
+        found = str(c["reps_found"]) if c["rep_error"] == 0 else f"[red]{c['reps_found']}[/]"
+        table.add_row(
             c["clip"],
             c["exercise"],
-            f"{c['reps_found']}/{c['reps_true']}",
+            found,
+            str(low) if low == high else f"{low}-{high}",
             f"{c['good_reps_found']}/{c['good_reps_true']}",
             faults,
         )
-    console.print(clips)
-    for name, s in evaluation["summary"].items():
-        if s["unchecked_label_faults"] and name != "overall":
-            faults = ", ".join(f"{f} ({n})" for f, n in s["unchecked_label_faults"].items())
-            console.print(f"[dim]{name}: labelled faults the spec does not check: {faults}[/]")
-    for item in evaluation["skipped"]:
-        console.print(f"[yellow]skipped {item['clip']}: {item['reason']}[/]")
+    return table
 
 
 def _fmt(value) -> str:

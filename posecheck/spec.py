@@ -34,6 +34,9 @@ class MetricSpec:
     function: str
     points: tuple[str, ...]
     space: str = "image"
+    # Other points for the same measure when a point is outside the picture (the knee for a foot
+    # cut off by the frame): used to count reps, never to judge form.
+    fallback: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -255,8 +258,14 @@ def _metric(name: str, f: _Fields) -> MetricSpec:
                 "(knee, opposite_knee) or mid_<part> (mid_hip)",
             )
     space = f.get("space", str, "image", choices=SPACES)
+    fallback = f.strings("fallback", ())
+    if fallback and len(fallback) != len(points):
+        raise f.fail("fallback", f"must name as many points as 'points' ({len(points)}), got {len(fallback)}")
+    for point in fallback:
+        if not is_point_name(point):
+            raise f.fail("fallback", f"unknown landmark {point!r}")
     f.no_unknown_keys()
-    return MetricSpec(name=name, function=function, points=points, space=space)
+    return MetricSpec(name=name, function=function, points=points, space=space, fallback=fallback)
 
 
 def _reps(f: _Fields, metrics: dict[str, MetricSpec]) -> RepSpec:
