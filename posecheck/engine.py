@@ -42,8 +42,10 @@ from posecheck.spec import Condition, ExerciseSpec, MetricSpec, RuleSpec
 
 SIDES = ("left", "right")
 DROPOUT_S = 1.0  # landmarks may vanish this long without ending an attempt or the set
-POSTURE_GRACE_S = 0.3  # the start posture may be lost this long (a glitch) while getting into it
-REST_LEVEL_PERCENTILE = 50  # the rest level from the start posture (then it follows the metric down)
+POSTURE_DECAY = 0.25  # time out of the start posture takes back this share of the time in it
+MAX_REPLAY_S = 120.0  # frames kept while getting into position, to count them once counting starts
+STILL_START_S = 0.5  # a still moment this long in the start posture gives the rest level
+STILL_START_WAIT_S = 2.0  # how long to wait for one before taking the median of the posture
 SIDE_SCORE_TIME_S = 1.0  # time constant of the facing-camera side score (no flipping at rest)
 SPEED_WINDOW_S = 0.3  # window over which the rep metric's speed is measured
 HOLD_ENTER_S = 0.2  # still this long in the active zone to start a hold
@@ -191,8 +193,16 @@ class Checker:
         self._side_score = 0.0
         self._invisible_for = 0.0
         self._start_ok_for = 0.0
-        self._posture_lost_for = 0.0
-        self._start_window: list[float] = []  # the rep metric while in the start posture
+        # since the start posture was first seen: each frame's _step arguments, and the rep
+        # metric on the frames in the posture (for the rest level)
+        self._setup_frames: deque[tuple] = deque()
+        self._start_window: list[tuple[float, float]] = []  # (dt, rep metric) in the posture
+        self._replaying = False
+        self._first_t: float | None = None  # the recording's first frame
+        self._rest_seen = False  # at rest since counting started (or counting from the first frame)
+        self._baseline_settled = False  # the rest level came from a still moment in the posture
+        self._still_s = 0.0  # still in the start posture for this long, with these rep metric values
+        self._still_values: list[float] = []
         self._baseline = 0.0  # the rep metric at rest, when the spec measures from the start
         self._judged = False
         self._unseen: tuple[str, ...] = ()
@@ -319,7 +329,8 @@ class Checker:
             rep_values = [v if v == v else -np.inf for v in rep_values]
             here, other = SIDES.index(self.side), 1 - SIDES.index(self.side)
             # switch when the other side is clearly further in (at rest both are near 0)
-            if rep_values[other] > rep_values[here] + 0.5 * self.spec.reps.band or rep_values[here] == -np.inf:
+            clearly = rep_values[other] > rep_values[here] + 0.5 * self.spec.reps.band
+            if clearly or rep_values[here] == -np.inf:
                 self.side = SIDES[other] if rep_values[other] > -np.inf else self.side
             return
         # facing the camera: a slow average with hysteresis, so MediaPipe's brief left/right
@@ -334,6 +345,12 @@ class Checker:
     def _step(
         self, t: float, values: dict[str, list[float]], visibility: list[float], facing: float
     ) -> FrameState:
+        if self._first_t is None:
+            self._first_t = t
+        if self.phase in ("setup", "not_visible") and not self._replaying:
+            self._setup_frames.append((t, values, visibility, facing))
+            while t - self._setup_frames[0][0] > MAX_REPLAY_S:
+                self._setup_frames.popleft()
         dt = 0.0 if self._last_t is None else min(t - self._last_t, 0.5)
         if self._attempt is None:
             self._choose_side(values, facing, dt)
@@ -370,7 +387,11 @@ class Checker:
 
         self._track_speed(t, raw)
         if self.phase == "setup":
-            self._step_setup(t, dt, raw, here)
+            if self._step_setup(t, dt, raw, here):
+                self._start_counting(t)  # replays this frame too
+            elif self._start_ok_for == 0.0:
+                self._reset_start()  # not in the posture yet: nothing to count later
+            return self._frame_state(t, here)
         elif self.phase == "rest":
             self._step_rest(t, dt, raw, here)
         else:
@@ -388,39 +409,83 @@ class Checker:
         return abs(v1 - v0) / (t1 - t0) if t1 > t0 else 0.0
 
     def _reset_start(self) -> None:
-        self._start_ok_for = self._posture_lost_for = 0.0
+        self._start_ok_for = self._still_s = 0.0
+        self._still_values = []
+        self._setup_frames.clear()
         self._start_window.clear()
 
-    def _step_setup(self, t: float, dt: float, raw: float, here: dict[str, float]) -> None:
-        """Getting into position: the start posture for start.hold_s (still or not), then count.
+    def _step_setup(self, t: float, dt: float, raw: float, here: dict[str, float]) -> bool:
+        """Getting into position; True when counting can start.
 
-        A rest level measured from the start is the median of the metric over that time; at rest
-        it then follows the metric down quickly, so a person who starts mid-movement or at the
-        top of a rep is measured from the bottom of their movement after the first return.
+        Counting starts once the body has been in the start posture for start.hold_s, still or
+        not; time out of the posture takes back a share of it, so back-to-back reps (which leave
+        the posture at every rep) open the gate too, while walking in or getting down onto the
+        mat does not. A rest level measured from the start is the metric in a still moment in
+        the posture if one comes within STILL_START_WAIT_S, else (reps back to back) the median
+        of the latest start.hold_s in the posture; at rest it then follows the metric down
+        quickly, so a start taken mid-movement or at the top of a rep is soon corrected.
         """
         if not all(_check(c, here, {}) for c in self.spec.start.require):
-            self._posture_lost_for += dt
-            if self._posture_lost_for > POSTURE_GRACE_S:
+            self._start_ok_for = max(self._start_ok_for - POSTURE_DECAY * dt, 0.0)
+            if self._start_ok_for == 0.0:
                 self._reset_start()
-            return
-        self._posture_lost_for = 0.0
+            return False
         self._start_ok_for += dt
-        self._start_window.append(raw)
+        self._start_window.append((dt, raw))
+        if self._speed() <= self._still_speed:
+            self._still_s += dt
+            self._still_values.append(raw)
+        else:
+            self._still_s, self._still_values = 0.0, []
         if self._start_ok_for < self.start_hold_s:
-            return
-        if self.spec.reps.from_start:
-            self._baseline = float(np.percentile(self._start_window, REST_LEVEL_PERCENTILE))
-        elif raw > self._rest:
-            return  # in the posture but not at rest (absolute thresholds): count from the next rest
+            return False
+        if not self.spec.reps.from_start:
+            return True
+        self._baseline_settled = self._still_s >= STILL_START_S
+        if self._baseline_settled:
+            self._baseline = float(np.median(self._still_values))
+            return True
+        if self._start_ok_for < self.start_hold_s + STILL_START_WAIT_S:
+            return False
+        latest, spent = [], 0.0
+        for frame_dt, value in reversed(self._start_window):
+            latest.append(value)
+            spent += frame_dt
+            if spent >= self.start_hold_s:
+                break
+        self._baseline = float(np.median(latest))
+        return True
+
+    def _start_counting(self, t: float) -> None:
+        """Count from where the posture was first seen: replay the frames since then."""
+        frames = [] if self._replaying else list(self._setup_frames)
+        self._reset_start()
         self.phase = "rest"
         if self.result.counting_started_t is None:
-            self.result.counting_started_t = t
-        self._start_window.clear()
-        self._step_rest(t, 0.0, raw, here)
+            self.result.counting_started_t = frames[0][0] if frames else t
+        # a movement under way when the recording began is a rep; one under way when the person
+        # came into the posture is getting into position (sitting down onto the chair)
+        self._rest_seen = bool(frames) and frames[0][0] == self._first_t
+        if not frames:
+            return
+        kept = (self.result.frames, self.result.frames_not_visible, list(self.result.not_visible))
+        kept_nv = self._not_visible_start
+        self._last_t, self._last_rest_t = None, frames[0][0]
+        self._speed_history.clear()
+        self._replaying = True
+        try:
+            for args in frames:
+                self._step(*args)
+        finally:
+            self._replaying = False
+        self.result.frames, self.result.frames_not_visible, self.result.not_visible = kept
+        self._not_visible_start = kept_nv
 
     def _step_rest(self, t: float, dt: float, raw: float, here: dict[str, float]) -> None:
         v = raw - self._baseline
-        if self.spec.reps.from_start and v <= self._rest:
+        # a rest level taken from a still moment is not moved by the frames before it (settling)
+        follow = self.spec.reps.from_start and not (self._replaying and self._baseline_settled)
+        if follow and v <= self._rest:
             # Follow the resting level: quickly below it (the start posture was not the lowest
             # point, e.g. someone who started half-way into the movement), slowly above it
             # (settling on the mat), never into a rep.
@@ -430,7 +495,8 @@ class Checker:
         if v <= self._rest:
             self._last_rest_t = t
             self._rest_values = dict(here)
-        if v >= self._active:
+            self._rest_seen = True
+        if v >= self._active and self._rest_seen:
             self._attempt = _Attempt(side=self.side, start_t=self._last_rest_t)
             self.phase = "moving"
 
@@ -598,8 +664,8 @@ class Checker:
         messages += [(sev, msg) for _, sev, msg in self._recent_messages if (sev, msg) not in messages]
         unseen = _join(self._unseen)
         if self.phase == "not_visible":
-            text = f"Can't see your {unseen}: move so they are in the picture" if unseen else MESSAGE_NOT_VISIBLE
-            messages.insert(0, ("info", text))
+            text = f"Can't see your {unseen}: move so they are in the picture"
+            messages.insert(0, ("info", text if unseen else MESSAGE_NOT_VISIBLE))
         elif self.phase == "setup":
             messages.append(("info", self.spec.start.message))
         elif unseen and not self._judged and self.phase in ("moving", "hold"):
