@@ -441,9 +441,12 @@ class Checker:
             return False
         if not self.spec.reps.from_start:
             return True
-        self._baseline_settled = self._still_s >= STILL_START_S
-        if self._baseline_settled:
-            self._baseline = float(np.median(self._still_values))
+        if self._still_s >= STILL_START_S:
+            still_level = float(np.median(self._still_values))
+            lowest = float(np.percentile([value for _, value in self._start_window], 10))
+            # a still moment well above where the posture has been is the held top of a rep
+            self._baseline_settled = still_level - lowest < self._active
+            self._baseline = still_level if self._baseline_settled else lowest
             return True
         if self._start_ok_for < self.start_hold_s + STILL_START_WAIT_S:
             return False

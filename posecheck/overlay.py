@@ -163,8 +163,10 @@ class MessageAnnotator:
             severity, message = "info", view.advice
         elif state.messages:
             severity, message = state.messages[0]
+        elif state.phase in ("moving", "hold") and state.judged:
+            severity, message = "ok", "Good form"  # only when a form rule was checked on what is seen
         elif state.phase in ("moving", "hold"):
-            severity, message = "ok", "Good form"
+            severity, message = "info", "Rep under way: form is checked at the top"
         elif state.phase == "rest":
             severity, message = "info", "Ready: start the next rep"
         else:

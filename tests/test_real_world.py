@@ -1,0 +1,88 @@
+"""What real people do, on the segmental bridge spec with the stick figure: each test is one
+failure class seen on real footage (see README, "Accuracy on real people")."""
+
+from __future__ import annotations
+
+import numpy as np
+from stickfigure import Timeline, prone, sequence, supine_knees_bent
+
+from posecheck.engine import Checker
+from posecheck.spec import load_specs
+
+START = supine_knees_bent()
+TOP = START.raise_pelvis(0.19)  # shoulders, hips and knees in one line
+
+
+def run(spec, seq):
+    checker = Checker(spec)
+    states = checker.process(seq)
+    return states, checker.finish()
+
+
+def test_reps_back_to_back_from_the_first_frame_are_counted(bridge_spec) -> None:
+    """No still start: moving at once and no pause between reps (the old gate counted 0)."""
+    tl = Timeline(START)
+    for _ in range(4):
+        tl.to(TOP, 1.0).hold(5.5).to(START, 1.0)
+    _, result = run(bridge_spec, sequence(tl, noise_px=0.5))
+    assert len(result.reps) == 4
+    assert all(rep.hold_s > 5.0 for rep in result.reps)
+
+
+def test_a_clip_that_starts_at_the_top_of_a_rep_measures_from_the_bottom(bridge_spec) -> None:
+    """The first still moment is the held top: the rest level must not stay there."""
+    tl = Timeline(TOP).hold(3.0).to(START, 1.0).hold(1.0)
+    for _ in range(3):
+        tl.to(TOP, 1.0).hold(6.0).to(START, 1.0).hold(1.0)
+    _, result = run(bridge_spec, sequence(tl, noise_px=0.5))
+    whole = [rep for rep in result.reps if rep.start_t > 3.0]
+    assert len(whole) == 3
+    assert all(not rep.faults for rep in whole), [[f.rule for f in rep.faults] for rep in whole]
+
+
+def test_a_dropout_shorter_than_a_second_keeps_the_rep(bridge_spec) -> None:
+    tl = Timeline(START).hold(2.0)
+    for _ in range(2):
+        tl.to(TOP, 1.0).hold(6.0).to(START, 1.0).hold(1.5)
+    blink = (6.0, 6.9)  # 0.9 s without landmarks in the middle of the first hold
+    _, result = run(bridge_spec, sequence(tl, noise_px=0.5, dropout=blink))
+    assert len(result.reps) == 2
+    assert result.abandoned_attempts == 0
+    assert result.reps[0].start_t < blink[0] < result.reps[0].end_t
+
+
+def test_a_hold_still_going_when_the_recording_ends_is_reported_cut_off(bridge_spec) -> None:
+    tl = Timeline(START).hold(2.0).to(TOP, 1.0).hold(6.0).to(START, 1.0).hold(1.5).to(TOP, 1.0).hold(4.0)
+    _, result = run(bridge_spec, sequence(tl, noise_px=0.5))
+    assert len(result.reps) == 2
+    last = result.reps[-1]
+    assert last.cut_off and not result.reps[0].cut_off
+    assert 3.0 < last.hold_s < 4.5
+    assert "hold_short" not in [f.rule for f in last.faults]  # the recording cut it, not the person
+
+
+def test_feet_out_of_the_picture_say_so_and_never_judge(bridge_spec) -> None:
+    """A laptop camera too close: the feet are cut off. Nothing is counted on guessed ankles,
+    the frame says what is missing, and no frame claims that form was judged."""
+    tl = Timeline(START).hold(2.0).to(TOP, 1.0).hold(6.0).to(START, 1.0).hold(1.5)
+    whole = sequence(tl)
+    ankles = whole.xy[:, [27, 28], 0]
+    width = whole.image_size[0]
+    # shift the picture so that both ankles lie beyond the nearer side edge
+    shift = width - np.nanmin(ankles) + 40 if np.nanmean(ankles) > width / 2 else -np.nanmax(ankles) - 40
+    states, result = run(bridge_spec, sequence(tl, shift_px=(shift, 0.0)))
+    assert result.reps == []
+    assert not any(state.judged for state in states)
+    assert any("Can't see your feet" in message for state in states for _, message in state.messages)
+
+
+def test_a_superman_is_not_counted_as_a_bird_dog() -> None:
+    """Lying face down and lifting arms and legs shares the bird dog's metric, not its posture."""
+    lying = prone()
+    lifted = lying.with_(left_thigh=170.0, right_thigh=170.0, left_upper_arm=10.0, right_upper_arm=10.0)
+    tl = Timeline(lying).hold(2.0)
+    for _ in range(3):
+        tl.to(lifted, 1.0).hold(5.0).to(lying, 1.0).hold(1.0)
+    _, result = run(load_specs()["bird_dog"], sequence(tl, noise_px=0.5))
+    assert result.reps == []
+    assert result.counting_started_t is None
