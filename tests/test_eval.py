@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from posecheck.engine import CheckResult, Rep
-from posecheck.evaluation import LabelRep, load_labels, match_reps
+from posecheck.evaluation import LabelRep, count_error, load_labels, match_reps
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "sample_videos"
@@ -62,9 +62,9 @@ def evaluation(tmp_path_factory):
 @pytest.mark.parametrize("exercise", sorted(FLOORS))
 def test_accuracy_floors(evaluation, exercise):
     data, _ = evaluation
-    summary = data["summary"][exercise]
+    summary = data["summary"]["rendered"][exercise]
     floor = FLOORS[exercise]
-    assert summary["exact_rep_count_rate"] >= floor["exact"], summary
+    assert summary["count_in_range_rate"] >= floor["exact"], summary
     tp = sum(c["tp"] for c in summary["faults"].values())
     fp = sum(c["fp"] for c in summary["faults"].values())
     fn = sum(c["fn"] for c in summary["faults"].values())
@@ -76,13 +76,14 @@ def test_accuracy_floors(evaluation, exercise):
 @pytest.mark.e2e
 def test_eval_prints_the_table_and_a_stable_json(evaluation):
     data, stdout = evaluation
-    assert "Accuracy per exercise" in stdout and "segmental_bridge" in stdout
-    assert data["schema_version"] == 1
+    assert "Rendered clips (exact labels)" in stdout and "segmental_bridge" in stdout
+    assert data["schema_version"] == 2
+    assert set(data["summary"]) == {"rendered"}  # no real clip in sample_videos/
     assert [c["clip"] for c in data["clips"]] == sorted(c["clip"] for c in data["clips"])
-    bridge = data["summary"]["segmental_bridge"]
+    bridge = data["summary"]["rendered"]["segmental_bridge"]
     assert bridge["landmark_pck"] > 0.6 and bridge["landmark_mean_px"] < 15  # full model on rendered people
-    assert set(data["summary"]["overall"]) >= {
-        "exact_rep_count",
+    assert set(data["summary"]["rendered"]["overall"]) >= {
+        "count_in_range",
         "mean_abs_rep_error",
         "off_by_one_rate",
         "faults",
@@ -108,3 +109,38 @@ def test_legacy_label_names_map_to_spec_ids():
     assert labels.exercise_id == "segmental_bridge"
     assert [rep.faults for rep in labels.reps] == [[], [], ["hips_not_high"]]
     assert labels.keypoints is not None
+
+
+REAL_CLIPS = ROOT.parent / "shared" / "real-clips"
+# Measured on ../shared/real-clips (27 clips, full model): count in range on 18, within one on 24.
+# The target is 90 % in range (issue "Real people"); these floors only stop a regression.
+REAL_FLOOR_IN_RANGE = 18
+REAL_FLOOR_WITHIN_ONE = 24
+
+
+@pytest.mark.e2e
+@pytest.mark.skipif(not REAL_CLIPS.is_dir(), reason="../shared/real-clips is absent (not redistributed)")
+def test_real_clips_are_counted_in_their_labelled_range(tmp_path):
+    """Real people, hand labels: read from ../shared, never copied into the repository."""
+    result = subprocess.run(
+        [sys.executable, "-m", "posecheck.cli", "eval", str(REAL_CLIPS), "--out", str(tmp_path),
+         "--cache", os.environ.get("POSECHECK_REAL_CACHE", str(tmp_path / "cache"))],
+        capture_output=True, text=True, timeout=3000, cwd=ROOT, env={**os.environ, "COLUMNS": "200"},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "Real people" in result.stdout
+    data = json.loads((tmp_path / "eval.json").read_text())
+    real = data["summary"]["real"]["overall"]
+    assert real["clips"] == 27
+    assert real["count_in_range"] >= REAL_FLOOR_IN_RANGE, real
+    assert round(real["within_one_rate"] * real["clips"]) >= REAL_FLOOR_WITHIN_ONE, real
+    # clips of other movements that share the metric must count nothing
+    for clip in data["clips"]:
+        if clip["clip"] == "superman_darebee_1":
+            assert clip["reps_found"] == 0
+
+
+def test_hand_labels_give_a_count_range():
+    labels = load_labels(SAMPLES / "bridge_side_demo.json")
+    assert labels.count_range == (3, 3) and not labels.real
+    assert count_error(3, (2, 4)) == 0 and count_error(1, (2, 4)) == -1 and count_error(6, (2, 4)) == 2
