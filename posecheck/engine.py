@@ -8,9 +8,10 @@ Per frame: smooth the landmarks (One Euro), compute the spec's metrics for both 
 * setup: nothing counts until the body has been in the exercise's start posture (the spec's
   start conditions) for `start.hold_s` with the needed landmarks visible. Stillness is not
   required: people start straight away, do reps back to back, or are filmed from mid-movement.
-  A rest level measured from the start (`from_start`) is the median of the metric over that
-  time, and it then follows the metric down quickly and up slowly while at rest, so a start
-  taken mid-movement or at the top of a rep is corrected at the first return to rest.
+  Once counting starts, the frames since the posture was first seen are replayed, so reps done
+  meanwhile count. A rest level measured from the start (`from_start`) comes from a still
+  moment in the posture (unless it is the held top of a rep) or else the median of the latest
+  second in it, and it then follows the metric down quickly and up slowly while at rest.
 * rest -> attempt when the rep metric crosses its `active` threshold; attempt -> rest when it
   is back in the rest zone for `min_rest_s`. The gap between the thresholds is the hysteresis.
   An attempt that spent less than `min_active_s` in the active zone is jitter, not a rep.
@@ -36,7 +37,14 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from posecheck.landmarks import LandmarkSequence
-from posecheck.metrics import METRIC_FUNCTIONS, BodyScale, gather_point, point_indices
+from posecheck.metrics import (
+    METRIC_FUNCTIONS,
+    BodyScale,
+    body_part,
+    describe_parts,
+    gather_point,
+    point_indices,
+)
 from posecheck.smoothing import OneEuroFilter
 from posecheck.spec import Condition, ExerciseSpec, MetricSpec, RuleSpec
 
@@ -171,14 +179,14 @@ class Checker:
         # each needed body part counts as seen when either side's landmark is (one side may be hidden);
         # a part the rep metric can do without (it has fallback points) does not stop counting
         rep_metric = spec.metrics[spec.reps.metric]
-        optional = {_part(p) for p in rep_metric.points} - {_part(p) for p in rep_metric.fallback}
+        optional = {body_part(p) for p in rep_metric.points} - {body_part(p) for p in rep_metric.fallback}
         if not rep_metric.fallback:
             optional = set()
-        self._needed_parts = {_part(p): p for p in spec.visible}
+        self._needed_parts = {body_part(p): p for p in spec.visible}
         self._visible_parts = [
             sorted(set(point_indices(p, "left")) | set(point_indices(p, "right")))
             for p in spec.visible
-            if _part(p) not in optional
+            if body_part(p) not in optional
         ]
         self._side_core = {
             s: [point_indices(p, s)[0] for p in ("shoulder", "hip", "knee", "ankle")] for s in SIDES
@@ -309,13 +317,12 @@ class Checker:
         unseen = self._unseen_parts(outside)
         rows = {name: v.tolist() for name, v in values.items()}
         vis_rows = visibility.tolist()
-        states = []
-        for i in range(len(seq)):
-            self._unseen = unseen[i]
-            states.append(
-                self._step(float(seq.t[i]), {k: r[i] for k, r in rows.items()}, vis_rows[i], float(facing[i]))
+        return [
+            self._step(
+                float(seq.t[i]), {k: r[i] for k, r in rows.items()}, vis_rows[i], float(facing[i]), unseen[i]
             )
-        return states
+            for i in range(len(seq))
+        ]
 
     # --- the state machine ---------------------------------------------------------------
 
@@ -343,12 +350,17 @@ class Checker:
             self.side = "right"
 
     def _step(
-        self, t: float, values: dict[str, list[float]], visibility: list[float], facing: float
+        self,
+        t: float,
+        values: dict[str, list[float]],
+        visibility: float,
+        facing: float,
+        unseen: tuple[str, ...] = (),
     ) -> FrameState:
         if self._first_t is None:
             self._first_t = t
         if self.phase in ("setup", "not_visible") and not self._replaying:
-            self._setup_frames.append((t, values, visibility, facing))
+            self._setup_frames.append((t, values, visibility, facing, unseen))
             while t - self._setup_frames[0][0] > MAX_REPLAY_S:
                 self._setup_frames.popleft()
         dt = 0.0 if self._last_t is None else min(t - self._last_t, 0.5)
@@ -357,6 +369,7 @@ class Checker:
         self._last_t = t
         self.result.frames += 1
         self._judged = False
+        self._unseen = unseen
         side_i = SIDES.index(self.side)
         here = {name: v[side_i] for name, v in values.items()}
         raw = self.spec.reps.toward_active(here[REP_FALLBACK_KEY])
@@ -389,8 +402,6 @@ class Checker:
         if self.phase == "setup":
             if self._step_setup(t, dt, raw, here):
                 self._start_counting(t)  # replays this frame too
-            elif self._start_ok_for == 0.0:
-                self._reset_start()  # not in the posture yet: nothing to count later
             return self._frame_state(t, here)
         elif self.phase == "rest":
             self._step_rest(t, dt, raw, here)
@@ -450,6 +461,7 @@ class Checker:
             return True
         if self._start_ok_for < self.start_hold_s + STILL_START_WAIT_S:
             return False
+        self._baseline_settled = False
         latest, spent = [], 0.0
         for frame_dt, value in reversed(self._start_window):
             latest.append(value)
@@ -665,7 +677,7 @@ class Checker:
         messages = [(e.severity, e.message) for e in self._open_faults.values()]
         self._recent_messages = [m for m in self._recent_messages if m[0] > t]
         messages += [(sev, msg) for _, sev, msg in self._recent_messages if (sev, msg) not in messages]
-        unseen = _join(self._unseen)
+        unseen = describe_parts(self._unseen)
         if self.phase == "not_visible":
             text = f"Can't see your {unseen}: move so they are in the picture"
             messages.insert(0, ("info", text if unseen else MESSAGE_NOT_VISIBLE))
@@ -723,20 +735,3 @@ def _check(condition: Condition, here: dict[str, float], references: dict[str, d
         value -= references.get(condition.relative_to, {}).get(condition.metric, float("nan"))
     return condition.holds(value)
 
-
-def _part(name: str) -> str:
-    """The body part of a point name: "opposite_wrist" -> "wrist", "mid_hip" -> "hip"."""
-    for prefix in ("left_", "right_", "opposite_", "mid_"):
-        if name.startswith(prefix):
-            return name[len(prefix) :]
-    return name
-
-
-def _join(parts: tuple[str, ...]) -> str:
-    """ "knee", "ankle" -> "knees and feet" (the words a person uses)."""
-    words = sorted({PART_WORDS.get(p, p.replace("_", " ") + "s") for p in parts})
-    return " and ".join(words) if len(words) <= 2 else ", ".join(words[:-1]) + " and " + words[-1]
-
-
-PART_WORDS = {"ankle": "feet", "heel": "feet", "foot_index": "feet", "wrist": "hands", "nose": "head",
-              "ear": "head", "eye": "head", "hip": "hips", "knee": "knees"}

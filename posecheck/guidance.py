@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from posecheck.landmarks import LANDMARK_INDEX, LandmarkSequence
-from posecheck.metrics import point_indices
+from posecheck.metrics import body_part, describe_parts, point_indices
 from posecheck.spec import ExerciseSpec
 
 DARK_MEAN_LEVEL = 40  # mean grey level (0-255) below which the picture is too dark
@@ -23,13 +23,6 @@ HEAD = {"nose", "ear", "eye", "mouth", "eye_inner", "eye_outer"}
 def brightness(image: np.ndarray) -> float:
     """Mean level of a subsampled picture (fast enough for every frame)."""
     return float(image[::8, ::8].mean())
-
-
-def _part(name: str) -> str:
-    for prefix in ("left_", "right_", "opposite_", "mid_"):
-        if name.startswith(prefix):
-            return name[len(prefix) :]
-    return name
 
 
 def setup_advice(pose: LandmarkSequence, image_brightness: float, spec: ExerciseSpec) -> str | None:
@@ -47,20 +40,20 @@ def setup_advice(pose: LandmarkSequence, image_brightness: float, spec: Exercise
         for i in point_indices(name, best_side):
             x, y = xy[i]
             if not (0 <= x <= width and 0 <= y <= height):
-                outside.add(_part(name))
+                outside.add(body_part(name))
             elif vis[i] < spec.min_visibility:
-                hidden.add(_part(name))
+                hidden.add(body_part(name))
     if outside & FEET:
         return "Step back: your feet are out of the picture"
     if outside & (HEAD | {"shoulder"}):
         return "Step back or tilt the camera: your head and shoulders are out of the picture"
     if outside:
-        return f"Move into the middle of the picture: your {_join(outside)} are out of it"
+        return f"Move into the middle of the picture: your {describe_parts(outside)} are out of it"
     view_advice = _view_advice(xy, spec)
     if view_advice:
         return view_advice
     if hidden:
-        return f"Make sure the camera can see your {_join(hidden)}"
+        return f"Make sure the camera can see your {describe_parts(hidden)}"
     return None
 
 
@@ -83,8 +76,3 @@ def _view_advice(xy: np.ndarray, spec: ExerciseSpec) -> str | None:
     if spec.view == "front" and width < FRONT_VIEW_MIN_WIDTH:
         return "Face the camera"
     return None
-
-
-def _join(parts: set[str]) -> str:
-    words = sorted(p.replace("_", " ").replace("foot index", "toes") + "s" for p in parts)
-    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]

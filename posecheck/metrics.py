@@ -12,7 +12,7 @@ coordinates (the camera is assumed roughly level). Lengths are divided by the to
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -45,6 +45,29 @@ def point_indices(name: str, side: str) -> tuple[int, ...]:
     if name.startswith("mid_") and name[4:] in SIDED_PARTS:
         return (LANDMARK_INDEX[f"left_{name[4:]}"], LANDMARK_INDEX[f"right_{name[4:]}"])
     raise KeyError(name)
+
+
+def body_part(name: str) -> str:
+    """The body part of a point name: "opposite_wrist" -> "wrist", "mid_hip" -> "hip"."""
+    for prefix in ("left_", "right_", "opposite_", "mid_"):
+        if name.startswith(prefix):
+            return name[len(prefix) :]
+    return name
+
+
+PART_WORDS = {
+    **dict.fromkeys(("ankle", "heel", "foot_index"), "feet"),
+    **dict.fromkeys(("wrist", "pinky", "index", "thumb"), "hands"),
+    **dict.fromkeys(("nose", "ear", "eye", "eye_inner", "eye_outer", "mouth"), "head"),
+    "knee": "knees",
+    "hip": "hips",
+}  # the words a person uses for a body part (the rest get an "s")
+
+
+def describe_parts(parts: Iterable[str]) -> str:
+    """Body parts in the words a person uses: {"ankle", "knee"} -> "feet and knees"."""
+    words = sorted({PART_WORDS.get(p, p.replace("_", " ") + "s") for p in parts})
+    return " and ".join(words) if len(words) <= 2 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
 def is_point_name(name: str) -> bool:

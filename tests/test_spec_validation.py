@@ -234,6 +234,18 @@ def expect_spec_error(path: Path, *fragments: str) -> str:
             ["field 'rules[1].id'", "duplicate"],
             id="duplicate-rule-id",
         ),
+        pytest.param(
+            'points = ["hip", "shoulder", "ankle"] }',
+            'points = ["hip", "shoulder", "ankle"], fallback = ["hip", "knee"] }',
+            ["field 'metrics.hip_lift.fallback'", "as many points"],
+            id="fallback-of-another-length",
+        ),
+        pytest.param(
+            'points = ["hip", "shoulder", "ankle"] }',
+            'points = ["hip", "shoulder", "ankle"], fallback = ["hip", "shoulder", "kne"] }',
+            ["field 'metrics.hip_lift.fallback'", "'kne'"],
+            id="fallback-unknown-landmark",
+        ),
     ],
 )
 def test_malformed_spec_names_the_file_and_the_field(

@@ -47,6 +47,7 @@ import cv2
 import numpy as np
 
 from posecheck.landmarks import LANDMARK_INDEX, LANDMARK_NAMES
+from posecheck.source import VideoFileSource
 
 BODY = [*range(11, 17), *range(23, 33)]  # shoulders to wrists, hips to feet
 HOLD_KEYS = ("hold", "top", "bottom")  # hold windows: `hold_*` (v1.0), `top_*`/`bottom_*` (prototype)
@@ -82,18 +83,16 @@ def read_clip(label_file: Path) -> Clip:
     label_file = Path(label_file)
     labels = json.loads(label_file.read_text())
     labels.setdefault("clip", label_file.stem)
-    cap = cv2.VideoCapture(str(label_file.with_suffix(".mp4")))
     n = labels["n_frames"]
     frames = np.empty((n, labels["height"], labels["width"], 3), np.uint8)
     count = 0
-    while count <= n:
-        ok, frame = cap.read()
-        if not ok:
-            break
-        if count < n:
-            frames[count] = frame
-        count += 1
-    cap.release()
+    with VideoFileSource(label_file.with_suffix(".mp4")) as source:
+        for frame in source:
+            if count < n:
+                frames[count] = frame.image
+            count += 1
+            if count > n:
+                break
     if count != n:
         raise ValueError(f"{label_file}: the video has {count}{'+' * (count > n)} frames, the labels {n}")
     npz = label_file.with_suffix(".npz")
