@@ -204,7 +204,7 @@ class CountdownAnnotator:
             return image
         u = _unit(image)
         remaining = max(1, int(np.ceil((1.0 - state.setup_progress) * self.hold_s)))
-        text = f"Hold still... {remaining}"
+        text = f"Stay in position... {remaining}"
         (tw, th), _ = cv2.getTextSize(text, FONT, 1.6 * u, 4)
         x, y = (image.shape[1] - tw) // 2, int(image.shape[0] * 0.3) + th // 2
         _text_box(image, text, (x, y), 1.6 * u, WHITE, BLUE, max(3, int(4 * u)), int(12 * u))
