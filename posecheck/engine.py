@@ -22,8 +22,9 @@ Per frame: smooth the landmarks (One Euro), compute the spec's metrics for both 
   rules are judged only on what is seen, and the frame says what is out of the picture.
 * landmarks out of sight for longer than `DROPOUT_S` abandon the current attempt (no rep,
   no verdict) and send the person back to setup; a shorter dropout changes nothing.
-* a hold still under way when the recording ends is reported as a rep marked `cut_off`, with
-  its hold so far (a plank held to the end of the clip).
+* a hold still under way when the recording ends, or already under way when it began, is
+  reported as a rep marked `cut_off`, with the hold seen (a plank held to the end of the
+  clip) and never as a hold too short.
 
 `Checker.process` is stateful, so a whole file at once and a live camera frame by frame give
 the same result.
@@ -89,7 +90,7 @@ class Rep:
     hold_end_t: float | None = None
     peak: float = float("nan")  # best rep-metric value reached (in the spec's units)
     faults: list[FaultEvent] = field(default_factory=list)
-    cut_off: bool = False  # still under way when the recording ended (hold_s is the time so far)
+    cut_off: bool = False  # under way when the recording began or ended (hold_s is the time seen)
 
     @property
     def good(self) -> bool:
@@ -154,6 +155,7 @@ class _Attempt:
     deepest_values: dict[str, float] = field(default_factory=dict)  # metrics where the rep went furthest
     deepest_t: float = 0.0
     faults: list[FaultEvent] = field(default_factory=list)
+    under_way_at_start: bool = False  # already under way at the recording's first frame
 
 
 class Checker:
@@ -208,6 +210,7 @@ class Checker:
         self._replaying = False
         self._first_t: float | None = None  # the recording's first frame
         self._rest_seen = False  # at rest since counting started (or counting from the first frame)
+        self._rest_observed = False  # at rest since counting started
         self._baseline_settled = False  # the rest level came from a still moment in the posture
         self._still_s = 0.0  # still in the start posture for this long, with these rep metric values
         self._still_values: list[float] = []
@@ -481,6 +484,7 @@ class Checker:
         # a movement under way when the recording began is a rep; one under way when the person
         # came into the posture is getting into position (sitting down onto the chair)
         self._rest_seen = bool(frames) and frames[0][0] == self._first_t
+        self._rest_observed = False
         if not frames:
             return
         kept = (self.result.frames, self.result.frames_not_visible, list(self.result.not_visible))
@@ -510,9 +514,11 @@ class Checker:
         if v <= self._rest:
             self._last_rest_t = t
             self._rest_values = dict(here)
-            self._rest_seen = True
+            self._rest_seen = self._rest_observed = True
         if v >= self._active and self._rest_seen:
-            self._attempt = _Attempt(side=self.side, start_t=self._last_rest_t)
+            self._attempt = _Attempt(
+                side=self.side, start_t=self._last_rest_t, under_way_at_start=not self._rest_observed
+            )
             self.phase = "moving"
 
     def _step_attempt(self, t: float, dt: float, v: float, here: dict[str, float]) -> None:
@@ -585,7 +591,8 @@ class Checker:
             return  # a twitch, not an attempt
         rep = self._make_rep(a, t)
         dose = self.spec.dose
-        if self.spec.reps.timed_hold and dose.hold_s and rep.hold_s < dose.hold_s[0] - dose.hold_tolerance_s:
+        timed = self.spec.reps.timed_hold and dose.hold_s and not rep.cut_off  # the recording cut it short
+        if timed and rep.hold_s < dose.hold_s[0] - dose.hold_tolerance_s:
             message = f"Hold the position for {dose.hold_s[0]:g} s: that hold was {rep.hold_s:.1f} s"
             rep.faults.append(FaultEvent("hold_short", message, "fault", rep.start_t, rep.end_t))
             self._recent_messages.append((t + 2.0, "fault", message))
@@ -602,6 +609,7 @@ class Checker:
             hold_end_t=a.hold_end_t,
             peak=self.spec.reps.toward_active(a.peak),
             faults=a.faults,
+            cut_off=a.under_way_at_start,
         )
         self._judge_deepest_point(a, rep, t)
         return rep

@@ -135,6 +135,17 @@ def height(p: np.ndarray, reference: np.ndarray, scale: np.ndarray) -> np.ndarra
     return UP * (p[:, 1] - reference[:, 1]) / scale
 
 
+def vertical_extent(*points_and_scale: np.ndarray) -> np.ndarray:
+    """Height from the lowest to the highest of the points, in torso lengths.
+
+    E.g. mid-hip, mid-knee and mid-ankle: about 0 lying flat, large when any of them is lifted
+    off the floor (the hips in a plank on the toes, the lower legs in a plank on the knees).
+    """
+    *points, scale = points_and_scale
+    ys = np.stack([p[:, 1] for p in points])
+    return (ys.max(axis=0) - ys.min(axis=0)) / scale
+
+
 def level_difference(a: np.ndarray, b: np.ndarray, scale: np.ndarray) -> np.ndarray:
     """Absolute height difference between two points, in torso lengths (0 = level)."""
     return np.abs(a[:, 1] - b[:, 1]) / scale
@@ -181,6 +192,7 @@ METRIC_FUNCTIONS: dict[str, MetricFunction] = {
     "height_above_line": MetricFunction(height_above_line, 3, "torso"),
     "line_deviation": MetricFunction(line_deviation, None, "torso"),
     "height": MetricFunction(height, 2, "torso"),
+    "vertical_extent": MetricFunction(vertical_extent, None, "torso"),
     "level_difference": MetricFunction(level_difference, 2, "torso"),
     "horizontal_offset": MetricFunction(horizontal_offset, 2, "torso"),
     "distance": MetricFunction(distance, 2, "torso"),

@@ -112,7 +112,7 @@ def build_report(spec: ExerciseSpec, result: CheckResult, run: RunInfo, side_use
                 "hold_end_s": None if rep.hold_end_t is None else round(rep.hold_end_t, 3),
                 "peak": round(rep.peak, 4) if rep.peak == rep.peak else None,
                 "good": rep.good,
-                "cut_off": rep.cut_off,  # a hold still going when the recording ended
+                "cut_off": rep.cut_off,  # under way when the recording began or still going when it ended
                 "faults": [_fault(f) for f in rep.faults],
             }
             for rep in result.reps

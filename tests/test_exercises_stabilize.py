@@ -212,15 +212,17 @@ PLANK_UP = PLANK.with_(shin=PLANK.left_thigh - 180.0 + 95.0)  # lower legs raise
 
 
 def plank_lead_in() -> Timeline:
-    return Timeline(prone()).hold(0.5).to(PLANK, 1.5).fidget(2.0).hold(1.5)  # face down, up on the forearms
+    return Timeline(prone()).hold(0.5).fidget(2.0).hold(1.5)  # lying face down, the start position
 
 
 def plank_rep(tl: Timeline, side: str, fault: str | None) -> None:
+    """From lying face down up onto the forearms and knees, lower legs raised; held; back down."""
     if fault in ("hips_sag", "hips_pike"):  # a good plank for 8 s, then the hips drop (or pike)
         bad = plank_hips(PLANK_UP, -12.0 if fault == "hips_sag" else 12.0)
-        tl.to(PLANK_UP, 1.5).hold(8.0).to(bad, 1.5).hold(PLANK_HOLD_S - 9.5).to(PLANK, 1.5).hold(2.0)
+        tl.to(PLANK_UP, 2.0).hold(8.0).to(bad, 1.5).hold(PLANK_HOLD_S - 9.5).to(prone(), 2.0).hold(2.0)
         return
-    tl.to(PLANK_UP, 1.5).hold(4.0 if fault == "hold_short" else PLANK_HOLD_S).to(PLANK, 1.5).hold(2.0)
+    top = PLANK if fault == "feet_down" else PLANK_UP  # feet_down: the lower legs left on the floor
+    tl.to(top, 2.0).hold(4.0 if fault == "hold_short" else PLANK_HOLD_S).to(prone(), 2.0).hold(2.0)
 
 
 # --- tall kneeling hip extension --------------------------------------------------------------------------
@@ -470,7 +472,7 @@ DRILLS = {
             plank_lead_in,
             plank_rep,
             dose=(Move("left"),) * 10,
-            faults=("hips_sag", "hips_pike", "hold_short"),
+            faults=("hips_sag", "hips_pike", "feet_down", "hold_short"),
             hold_s=PLANK_HOLD_S,
             by_side=False,
             variants=(SIDE_RIGHT, SMALL, BIG_RIGHT),

@@ -110,6 +110,15 @@ def test_height_level_offset_and_distance() -> None:
     np.testing.assert_allclose(m.distance(pts((0, 0)), pts((3, 4)), scale(5.0)), [1.0])
 
 
+def test_vertical_extent_is_lowest_to_highest_whatever_the_order() -> None:
+    hip = pts((0, 10), (0, 6), (0, 10))
+    knee = pts((4, 10), (4, 10), (4, 8))
+    ankle = pts((8, 10), (8, 4), (8, 10))
+    # lying flat; hips and feet up (the highest is the ankle); knees up above hips and feet
+    np.testing.assert_allclose(m.vertical_extent(hip, knee, ankle, scale(2.0, 3)), [0.0, 3.0, 1.0])
+    np.testing.assert_allclose(m.vertical_extent(ankle, hip, knee, scale(2.0, 3)), [0.0, 3.0, 1.0])
+
+
 def test_inclination_from_straight_up() -> None:
     a = pts((0, 0), (0, 0), (0, 0), (0, 0))
     b = pts((0, -5), (5, 0), (0, 5), (-5, -5))  # above, level, below, up-left
@@ -129,6 +138,7 @@ KNOWN_VALUE_TESTS = {
     "height_above_line": test_height_above_line_is_signed_and_in_torso_lengths,
     "line_deviation": test_line_deviation,
     "height": test_height_level_offset_and_distance,
+    "vertical_extent": test_vertical_extent_is_lowest_to_highest_whatever_the_order,
     "level_difference": test_height_level_offset_and_distance,
     "horizontal_offset": test_height_level_offset_and_distance,
     "distance": test_height_level_offset_and_distance,

@@ -4,7 +4,7 @@ failure class seen on real footage (see README, "Accuracy on real people")."""
 from __future__ import annotations
 
 import numpy as np
-from stickfigure import Timeline, prone, sequence, supine_knees_bent
+from stickfigure import Timeline, prone, prone_on_elbows_toes, sequence, supine_knees_bent
 
 from posecheck.engine import Checker
 from posecheck.spec import load_specs
@@ -86,3 +86,14 @@ def test_a_superman_is_not_counted_as_a_bird_dog() -> None:
     _, result = run(load_specs()["bird_dog"], sequence(tl, noise_px=0.5))
     assert result.reps == []
     assert result.counting_started_t is None
+
+
+def test_a_plank_held_from_the_first_frame_counts_and_one_on_the_toes_is_told_the_knees() -> None:
+    """A recording started in the plank, on the toes (the harder plank people know): the hold
+    counts, cut off by the start, and the program's position (knees down, feet up) is asked for."""
+    toes = prone_on_elbows_toes()
+    tl = Timeline(toes).hold(12.0).to(prone(), 1.5).hold(2.0)
+    _, result = run(load_specs()["plank_elbows_knees"], sequence(tl, noise_px=0.5))
+    assert len(result.reps) == 1
+    assert result.reps[0].hold_s > 10.0
+    assert [f.rule for f in result.reps[0].faults] == ["feet_down"]
