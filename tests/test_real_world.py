@@ -97,3 +97,16 @@ def test_a_plank_held_from_the_first_frame_counts_and_one_on_the_toes_is_told_th
     assert len(result.reps) == 1
     assert result.reps[0].hold_s > 10.0
     assert [f.rule for f in result.reps[0].faults] == ["feet_down"]
+
+
+def test_reverse_lunges_with_a_knee_drive_between_them_are_each_counted() -> None:
+    """A knee drive (standing on one leg, the other knee up at the hip) bends a knee as far as a
+    lunge does, so a bent knee alone must not read as a lunge: the hips stay up."""
+    from test_exercises_stabilize import STAND, lunge
+
+    knee_drive = STAND.with_(right_thigh=0.0, right_shin=-90.0, right_foot_at=None)
+    tl = Timeline(lunge("backward", "right")).hold(0.3).to(STAND, 0.6)  # the recording starts in a lunge
+    for _ in range(5):
+        tl.to(knee_drive, 0.5).to(STAND, 0.4).to(lunge("backward", "right"), 0.7).to(STAND, 0.6)
+    _, result = run(load_specs()["multidirectional_lunge"], sequence(tl, noise_px=0.5))
+    assert len(result.reps) in (5, 6)  # 5 whole lunges, and the one under way at the start
