@@ -178,18 +178,21 @@ class Checker:
         self._image_filter = OneEuroFilter(min_cutoff_hz=1.0, beta=3.0)
         self._world_filter = OneEuroFilter(min_cutoff_hz=1.0, beta=3.0)
         self._scales = {"image": BodyScale(), "world": BodyScale()}
-        # each needed body part counts as seen when either side's landmark is (one side may be hidden);
-        # a part the rep metric can do without (it has fallback points) does not stop counting
+        # each needed body part counts as seen when either side's landmark is (one side may be hidden).
+        # Counting needs the parts of the rep metric and the start posture (not those the rep metric
+        # can do without: it has fallback points); a part only form rules use stops only those rules.
         rep_metric = spec.metrics[spec.reps.metric]
         optional = {body_part(p) for p in rep_metric.points} - {body_part(p) for p in rep_metric.fallback}
         if not rep_metric.fallback:
             optional = set()
+        counting_metrics = [rep_metric] + [spec.metrics[c.metric] for c in spec.start.require]
+        counting = {body_part(p) for m in counting_metrics for p in m.points} - optional
         self._needed_parts = {body_part(p): p for p in spec.visible}
-        self._visible_parts = [
-            sorted(set(point_indices(p, "left")) | set(point_indices(p, "right")))
-            for p in spec.visible
-            if body_part(p) not in optional
-        ]
+        self._part_landmarks = {
+            part: sorted(set(point_indices(p, "left")) | set(point_indices(p, "right")))
+            for part, p in self._needed_parts.items()
+        }
+        self._visible_parts = [idx for part, idx in self._part_landmarks.items() if part in counting]
         self._side_core = {
             s: [point_indices(p, s)[0] for p in ("shoulder", "hip", "knee", "ankle")] for s in SIDES
         }
@@ -264,7 +267,7 @@ class Checker:
         return values
 
     def _visibility(self, seq: LandmarkSequence, xy: np.ndarray) -> np.ndarray:
-        """(T,) visibility of the least visible needed body part (0 if out of frame).
+        """(T,) visibility of the least visible body part that counting needs (0 if out of frame).
 
         A part is as visible as the better of its two sides, so a side view, where the far
         side is hidden behind the body, still counts as seeing the person. `xy` is NaN outside
@@ -294,16 +297,19 @@ class Checker:
                 | (y > (1 + IN_FRAME_MARGIN) * height)
             )
 
-    def _unseen_parts(self, outside: np.ndarray) -> list[tuple[str, ...]]:
-        """Per frame: the needed body parts with no landmark of either side inside the picture."""
+    def _hidden_parts(self, seq: LandmarkSequence) -> np.ndarray:
+        """(T, 33) True for the landmarks of a needed body part seen on neither side (a hand
+        behind a barbell, a foot behind the other leg's knee): MediaPipe only guesses them."""
+        hidden = np.zeros(seq.visibility.shape, dtype=bool)
+        for indices in self._part_landmarks.values():
+            gone = seq.visibility[:, indices].max(axis=1) < self.spec.min_visibility
+            hidden[:, indices] |= gone[:, None]
+        return hidden
+
+    def _unseen_parts(self, unseen: np.ndarray) -> list[tuple[str, ...]]:
+        """Per frame: the needed body parts with no landmark of either side seen."""
         names = list(self._needed_parts)
-        gone = np.stack(
-            [
-                outside[:, sorted(set(point_indices(p, "left")) | set(point_indices(p, "right")))].all(axis=1)
-                for p in self._needed_parts.values()
-            ],
-            axis=1,
-        )
+        gone = np.stack([unseen[:, self._part_landmarks[n]].all(axis=1) for n in names], axis=1)
         return [tuple(n for n, g in zip(names, row, strict=True) if g) for row in gone.tolist()]
 
     def process(self, seq: LandmarkSequence) -> list[FrameState]:
@@ -311,13 +317,13 @@ class Checker:
         if len(seq) == 0:
             return []
         xy, world = self._smooth(seq)
-        outside = self._outside_picture(seq)
-        xy = np.where(outside[..., None], np.nan, xy)
-        world = np.where(outside[..., None], np.nan, world)
+        unseen_landmarks = self._outside_picture(seq) | self._hidden_parts(seq)
+        xy = np.where(unseen_landmarks[..., None], np.nan, xy)
+        world = np.where(unseen_landmarks[..., None], np.nan, world)
         values = self.metric_values(xy, world, seq.t)
         visibility = self._visibility(seq, xy)
         facing = self._facing_score(seq)
-        unseen = self._unseen_parts(outside)
+        unseen = self._unseen_parts(unseen_landmarks)
         rows = {name: v.tolist() for name, v in values.items()}
         vis_rows = visibility.tolist()
         return [
@@ -691,8 +697,9 @@ class Checker:
             messages.insert(0, ("info", text if unseen else MESSAGE_NOT_VISIBLE))
         elif self.phase == "setup":
             messages.append(("info", self.spec.start.message))
-        elif unseen and not self._judged and self.phase in ("moving", "hold"):
-            messages.append(("info", f"Can't see your {unseen}: form is not being checked"))
+        elif unseen and self.phase in ("moving", "hold"):
+            checked = "the checks that need them are off" if self._judged else "form is not being checked"
+            messages.append(("info", f"Can't see your {unseen}: {checked}"))
         messages.sort(key=lambda m: {"fault": 0, "warning": 1}.get(m[0], 2))
         gauge = self.spec.gauge
         reps = self.result.reps

@@ -110,3 +110,22 @@ def test_reverse_lunges_with_a_knee_drive_between_them_are_each_counted() -> Non
         tl.to(knee_drive, 0.5).to(STAND, 0.4).to(lunge("backward", "right"), 0.7).to(STAND, 0.6)
     _, result = run(load_specs()["multidirectional_lunge"], sequence(tl, noise_px=0.5))
     assert len(result.reps) in (5, 6)  # 5 whole lunges, and the one under way at the start
+
+
+def test_hands_hidden_behind_a_barbell_stop_only_the_rule_that_needs_them() -> None:
+    """A back squat: the hands hold the bar behind the shoulders, hidden on both sides. The count
+    needs no hands, so it goes on; the rule on the hands is not judged on guessed wrists, and the
+    frame says so."""
+    from test_exercises_maintain import LIFT_FAR, lift_lead_in, lift_rep
+
+    tl = lift_lead_in()
+    for _ in range(3):
+        lift_rep(up=LIFT_FAR[0], top=LIFT_FAR[1])(tl)  # the hands far out: hands_out if judged
+    hidden = [(0.0, tl.t + 1.0, [f"{s}_{p}" for s in ("left", "right") for p in HANDS])]
+    states, result = run(load_specs()["heavy_lift"], sequence(tl, noise_px=0.5, occlude=hidden))
+    assert len(result.reps) == 3
+    assert all("hands_out" not in [f.rule for f in rep.faults] for rep in result.reps)
+    assert any("Can't see your hands" in message for state in states for _, message in state.messages)
+
+
+HANDS = ("wrist", "pinky", "index", "thumb")
