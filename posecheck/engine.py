@@ -256,7 +256,11 @@ class Checker:
                 gathered = [gather_point(coords[metric.space], p, s) for p in points]
                 with np.errstate(invalid="ignore", divide="ignore"):
                     columns.append(fn(*gathered, scale[metric.space]))
-            return np.stack(columns, axis=1)
+            both = np.stack(columns, axis=1)
+            if metric.both_sides:  # one value for both sides: a left/right mix-up changes nothing
+                pick = np.fmin if metric.both_sides == "min" else np.fmax
+                both[:] = pick(both[:, 0], both[:, 1])[:, None]
+            return both
 
         values = {name: evaluate(metric, metric.points) for name, metric in self.spec.metrics.items()}
         rep_metric = self.spec.metrics[self.spec.reps.metric]

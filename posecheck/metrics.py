@@ -100,22 +100,6 @@ def angle(a: np.ndarray, b: np.ndarray, c: np.ndarray, scale: np.ndarray) -> np.
     return np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
 
 
-def smaller_angle(
-    a: np.ndarray,
-    b: np.ndarray,
-    c: np.ndarray,
-    d: np.ndarray,
-    e: np.ndarray,
-    f: np.ndarray,
-    scale: np.ndarray,
-) -> np.ndarray:
-    """The smaller of the angles a-b-c and d-e-f, in degrees: the more bent of two joints.
-
-    With the left and the right leg it is the more bent knee, whichever one MediaPipe calls left.
-    """
-    return np.minimum(angle(a, b, c, scale), angle(d, e, f, scale))
-
-
 def _perpendicular(p: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Vector from the line a-b to p, perpendicular to the line."""
     direction = b - a
@@ -205,7 +189,6 @@ class MetricFunction:
 
 METRIC_FUNCTIONS: dict[str, MetricFunction] = {
     "angle": MetricFunction(angle, 3, "deg"),
-    "smaller_angle": MetricFunction(smaller_angle, 6, "deg"),
     "height_above_line": MetricFunction(height_above_line, 3, "torso"),
     "line_deviation": MetricFunction(line_deviation, None, "torso"),
     "height": MetricFunction(height, 2, "torso"),

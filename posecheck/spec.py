@@ -37,6 +37,9 @@ class MetricSpec:
     # Other points for the same measure when a point is outside the picture (the knee for a foot
     # cut off by the frame): used to count reps, never to judge form.
     fallback: tuple[str, ...] = ()
+    # "min"/"max": the smaller/larger of the two sides' values, for both sides (the more bent
+    # knee, the more upright thigh), whichever side MediaPipe calls left; "" = each side its own.
+    both_sides: str = ""
 
 
 @dataclass(frozen=True)
@@ -264,8 +267,11 @@ def _metric(name: str, f: _Fields) -> MetricSpec:
     for point in fallback:
         if not is_point_name(point):
             raise f.fail("fallback", f"unknown landmark {point!r}")
+    both_sides = f.get("both_sides", str, "", choices=("", "min", "max"))
     f.no_unknown_keys()
-    return MetricSpec(name=name, function=function, points=points, space=space, fallback=fallback)
+    return MetricSpec(
+        name=name, function=function, points=points, space=space, fallback=fallback, both_sides=both_sides
+    )
 
 
 def _reps(f: _Fields, metrics: dict[str, MetricSpec]) -> RepSpec:

@@ -110,14 +110,6 @@ def test_height_level_offset_and_distance() -> None:
     np.testing.assert_allclose(m.distance(pts((0, 0)), pts((3, 4)), scale(5.0)), [1.0])
 
 
-def test_smaller_angle_is_the_more_bent_joint() -> None:
-    hip, knee = pts((0, 0), (0, 0)), pts((0, 1), (0, 1))
-    bent, straight = pts((1, 1), (1, 1)), pts((0, 2), (0, 2))
-    np.testing.assert_allclose(m.smaller_angle(hip, knee, bent, hip, knee, straight, ONE), [90.0, 90.0])
-    np.testing.assert_allclose(m.smaller_angle(hip, knee, straight, hip, knee, bent, ONE), [90.0, 90.0])
-    np.testing.assert_allclose(m.smaller_angle(hip, knee, straight, hip, knee, straight, ONE), [180.0, 180.0])
-
-
 def test_vertical_extent_is_lowest_to_highest_whatever_the_order() -> None:
     hip = pts((0, 10), (0, 6), (0, 10))
     knee = pts((4, 10), (4, 10), (4, 8))
@@ -143,7 +135,6 @@ def test_segment_angle() -> None:
 
 KNOWN_VALUE_TESTS = {
     "angle": test_angle_known_values,
-    "smaller_angle": test_smaller_angle_is_the_more_bent_joint,
     "height_above_line": test_height_above_line_is_signed_and_in_torso_lengths,
     "line_deviation": test_line_deviation,
     "height": test_height_level_offset_and_distance,

@@ -7,6 +7,7 @@ import numpy as np
 from stickfigure import Timeline, prone, prone_on_elbows_toes, sequence, supine_knees_bent
 
 from posecheck.engine import Checker
+from posecheck.landmarks import LANDMARK_INDEX, LandmarkSequence
 from posecheck.spec import load_specs
 
 START = supine_knees_bent()
@@ -129,3 +130,32 @@ def test_hands_hidden_behind_a_barbell_stop_only_the_rule_that_needs_them() -> N
 
 
 HANDS = ("wrist", "pinky", "index", "thumb")
+
+
+def _labels_swapped(seq: LandmarkSequence) -> LandmarkSequence:
+    """The same frames with every left landmark called right and the other way round."""
+    order = np.arange(seq.xy.shape[1])
+    for name, i in LANDMARK_INDEX.items():
+        if name.startswith("left_"):
+            j = LANDMARK_INDEX["right_" + name[5:]]
+            order[i], order[j] = j, i
+    return LandmarkSequence(
+        xy=seq.xy[:, order], z=seq.z[:, order], visibility=seq.visibility[:, order],
+        world=seq.world[:, order], t=seq.t, image_size=seq.image_size,
+    )  # fmt: skip
+
+
+def test_a_short_bird_dog_at_10_fps_counts_and_left_right_swaps_change_nothing(metric_values) -> None:
+    """A GIF-like clip: 10 frames a second, one rep, the leg lifted high at once. The posture
+    (on the knees) is read from the supporting thigh, the more upright one, so the lifted leg
+    does not take the person out of position, whichever leg MediaPipe calls left."""
+    from test_exercises_stabilize import FOURS, reach
+
+    spec = load_specs()["bird_dog"]
+    tl = Timeline(FOURS).hold(0.6).to(reach("left", leg_dir=160.0), 1.0).hold(1.5).to(FOURS, 1.0).hold(0.3)
+    seq = sequence(tl, fps=10.0, noise_px=0.5)
+    tilt = metric_values(spec, seq, "left")["thigh_tilt"]
+    assert np.nanmax(tilt) < 35  # in position throughout
+    np.testing.assert_allclose(metric_values(spec, _labels_swapped(seq), "left")["thigh_tilt"], tilt)
+    _, result = run(spec, seq)
+    assert len(result.reps) == 1

@@ -246,6 +246,12 @@ def expect_spec_error(path: Path, *fragments: str) -> str:
             ["field 'metrics.hip_lift.fallback'", "'kne'"],
             id="fallback-unknown-landmark",
         ),
+        pytest.param(
+            'points = ["hip", "shoulder", "ankle"] }',
+            'points = ["hip", "shoulder", "ankle"], both_sides = "mean" }',
+            ["field 'metrics.hip_lift.both_sides'", "'mean'"],
+            id="both-sides-unknown",
+        ),
     ],
 )
 def test_malformed_spec_names_the_file_and_the_field(
