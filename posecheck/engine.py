@@ -62,11 +62,14 @@ HOLD_EXIT_S = 0.3  # moving this long to end a hold
 SIDE_SWITCH_MARGIN = 0.25  # hysteresis of the automatic side choice
 IN_FRAME_MARGIN = 0.02  # fraction of the frame a landmark may lie outside it
 BASELINE_FOLLOW_S = 3.0  # time constant with which a start-relative rest level follows drift up
-BASELINE_DROP_S = 0.3  # ... and down
+BASELINE_DROP_S = 0.3  # ... and down, to the level held over the last BASELINE_DROP_WINDOW_S
+BASELINE_DROP_WINDOW_S = 0.5  # a dip shorter than this (a tracking glitch) does not move the rest level
 HOLD_SUPERSEDE_FRACTION = 0.25  # a hold this much (of the way up) above the last one replaces it
 
 MESSAGE_NOT_VISIBLE = "Can't see you: move so your whole body is in the picture"
 REP_FALLBACK_KEY = "_rep_metric_counted"  # the rep metric, with its fallback points where needed
+BODY_SCALE_KEY = "_body_scale"  # the torso length in the picture (pixels), the same for both sides
+SCALE_JUMP = 1.5  # the body grew this much in the picture while at rest: get into position anew
 
 
 @dataclass
@@ -224,6 +227,10 @@ class Checker:
         self._last_rest_t = 0.0
         self._rest_values: dict[str, float] = {}
         self._speed_history: deque[tuple[float, float]] = deque()
+        self._rest_history: deque[tuple[float, float]] = deque()  # (t, rep metric) at rest, latest
+        self._replay_start_t = -np.inf  # first frame of the replay under way
+        self._counting_scale: float | None = None  # body scale at the first rest frame
+        self._replay_again: list[tuple] | None = None  # set-up frames to replay once more
         self._attempt: _Attempt | None = None
         self._rule_since: dict[str, float | None] = {r.id: None for r in spec.rules}
         self._open_faults: dict[str, FaultEvent] = {}
@@ -268,6 +275,7 @@ class Checker:
         if rep_metric.fallback:
             counted = np.where(np.isnan(counted), evaluate(rep_metric, rep_metric.fallback), counted)
         values[REP_FALLBACK_KEY] = counted
+        values[BODY_SCALE_KEY] = np.stack([scale["image"], scale["image"]], axis=1)
         return values
 
     def _visibility(self, seq: LandmarkSequence, xy: np.ndarray) -> np.ndarray:
@@ -372,7 +380,7 @@ class Checker:
     ) -> FrameState:
         if self._first_t is None:
             self._first_t = t
-        if self.phase in ("setup", "not_visible") and not self._replaying:
+        if self.phase in ("setup", "not_visible"):
             self._setup_frames.append((t, values, visibility, facing, unseen))
             while t - self._setup_frames[0][0] > MAX_REPLAY_S:
                 self._setup_frames.popleft()
@@ -410,6 +418,8 @@ class Checker:
         self._invisible_for = 0.0
         if self.phase == "not_visible":
             self.phase = "setup"
+        if self._body_grew(here[BODY_SCALE_KEY]):
+            self._start_over()
 
         self._track_speed(t, raw)
         if self.phase == "setup":
@@ -431,6 +441,24 @@ class Checker:
     def _speed(self) -> float:
         (t0, v0), (t1, v1) = self._speed_history[0], self._speed_history[-1]
         return abs(v1 - v0) / (t1 - t0) if t1 > t0 else 0.0
+
+    def _body_grew(self, scale: float) -> bool:
+        """Whether, at rest, the body has grown in the picture since counting started: MediaPipe
+        first followed a wrong, smaller body (a barbell's plates, a reflection) and has now found
+        the person, or the person came much closer. Levels measured before no longer apply.
+        A rep under way is left alone (turning side-on unfolds a foreshortened torso)."""
+        if self.phase != "rest" or scale != scale:
+            return False
+        if self._counting_scale is None:
+            self._counting_scale = scale
+        return scale > SCALE_JUMP * self._counting_scale
+
+    def _start_over(self) -> None:
+        """Back to getting into position; the frames from here are counted (replayed) once the
+        start posture is held again."""
+        self.phase = "setup"
+        self._counting_scale = None
+        self._reset_start()
 
     def _reset_start(self) -> None:
         self._start_ok_for = self._still_s = 0.0
@@ -485,28 +513,41 @@ class Checker:
         return True
 
     def _start_counting(self, t: float) -> None:
-        """Count from where the posture was first seen: replay the frames since then."""
-        frames = [] if self._replaying else list(self._setup_frames)
+        """Count from where the posture was first seen: replay the frames since then (again, if
+        the set-up started over during a replay)."""
+        frames = list(self._setup_frames)
         self._reset_start()
         self.phase = "rest"
+        self._rest_history.clear()
         if self.result.counting_started_t is None:
             self.result.counting_started_t = frames[0][0] if frames else t
         # a movement under way when the recording began is a rep; one under way when the person
         # came into the posture is getting into position (sitting down onto the chair)
         self._rest_seen = bool(frames) and frames[0][0] == self._first_t
         self._rest_observed = False
+        if self._replaying:
+            if frames and frames[0][0] > self._replay_start_t:  # never the same frames twice over
+                self._replay_again = frames
+            return
         if not frames:
             return
         kept = (self.result.frames, self.result.frames_not_visible, list(self.result.not_visible))
         kept_nv = self._not_visible_start
-        self._last_t, self._last_rest_t = None, frames[0][0]
-        self._speed_history.clear()
+        pending = deque(frames)
         self._replaying = True
         try:
-            for args in frames:
-                self._step(*args)
+            while pending:
+                if self._replay_again is not None:
+                    pending.extendleft(reversed(self._replay_again))
+                    self._replay_again = None
+                self._replay_start_t = pending[0][0]
+                self._last_t, self._last_rest_t = None, pending[0][0]
+                self._speed_history.clear()
+                while pending and self._replay_again is None:
+                    self._step(*pending.popleft())
         finally:
             self._replaying = False
+            self._replay_again = None
         self.result.frames, self.result.frames_not_visible, self.result.not_visible = kept
         self._not_visible_start = kept_nv
 
@@ -514,12 +555,19 @@ class Checker:
         v = raw - self._baseline
         # a rest level taken from a still moment is not moved by the frames before it (settling)
         follow = self.spec.reps.from_start and not (self._replaying and self._baseline_settled)
+        self._rest_history.append((t, raw))
+        while t - self._rest_history[0][0] > BASELINE_DROP_WINDOW_S:
+            self._rest_history.popleft()
         if follow and v <= self._rest:
             # Follow the resting level: quickly below it (the start posture was not the lowest
-            # point, e.g. someone who started half-way into the movement), slowly above it
+            # point, e.g. someone who started half-way into the movement) but only as far as it
+            # has stayed for BASELINE_DROP_WINDOW_S (not into a glitch), slowly above it
             # (settling on the mat), never into a rep.
-            follow_s = BASELINE_DROP_S if v < 0 else BASELINE_FOLLOW_S
-            self._baseline += min(dt / follow_s, 1.0) * v
+            if v < 0:
+                held = max(value for _, value in self._rest_history) - self._baseline
+                self._baseline += min(dt / BASELINE_DROP_S, 1.0) * min(held, 0.0)
+            else:
+                self._baseline += min(dt / BASELINE_FOLLOW_S, 1.0) * v
             v = raw - self._baseline
         if v <= self._rest:
             self._last_rest_t = t
@@ -596,6 +644,7 @@ class Checker:
         self._close_faults(t)
         self._attempt = None
         self.phase = "rest"
+        self._rest_history.clear()
         self._last_rest_t = t
         if a.active_s < self.spec.reps.min_active_s:
             return  # a twitch, not an attempt

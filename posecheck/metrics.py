@@ -204,13 +204,19 @@ METRIC_FUNCTIONS: dict[str, MetricFunction] = {
 # --- body scale -------------------------------------------------------------------------------
 
 
+JUMP_FRAMES = 3  # frames in a row ...
+JUMP_RATIO = 1.5  # ... this much longer than the torso so far: a new, larger body
+
+
 class BodyScale:
     """Torso length over time, robust to foreshortening and to single-frame glitches.
 
     The per-frame torso length (mid-shoulder to mid-hip) is median-filtered over the last
     `window` valid frames and then the running maximum is kept: foreshortening only ever
     shortens the torso in the picture, so the largest steady value is the best estimate of
-    its true length. Causal and stateful, so a live session and a file give the same values.
+    its true length. A torso JUMP_RATIO times longer for JUMP_FRAMES frames in a row is taken
+    at once (the model found the person after following something smaller). Causal and
+    stateful, so a live session and a file give the same values.
     """
 
     def __init__(self, window: int = 15) -> None:
@@ -227,7 +233,13 @@ class BodyScale:
                 self._recent.append(float(length))
                 if len(self._recent) > self.window:
                     self._recent.pop(0)
-                if len(self._recent) >= min(5, self.window):
+                jumped = self._recent[-JUMP_FRAMES:]
+                if len(jumped) == JUMP_FRAMES and min(jumped) > JUMP_RATIO * self._best:
+                    # a body suddenly much larger: the model has found the person after following
+                    # something smaller; take its size now rather than half a window later
+                    self._recent = jumped
+                    self._best = float(np.median(jumped))
+                elif len(self._recent) >= min(5, self.window):
                     median = float(np.median(self._recent))
                     self._best = median if not np.isfinite(self._best) else max(self._best, median)
             out[i] = self._best if np.isfinite(self._best) else (length if np.isfinite(length) else np.nan)

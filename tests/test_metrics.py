@@ -220,6 +220,16 @@ def test_body_scale_keeps_the_running_maximum() -> None:
     assert np.all(np.diff(out) >= 0)
 
 
+def test_body_scale_takes_a_much_larger_body_at_once_but_not_a_two_frame_glitch() -> None:
+    """The model found the person after following something smaller: the new size is taken
+    after three frames, not half a median window later (when metrics would spike meanwhile)."""
+    out = m.BodyScale().update(torso_frames([10.0] * 20 + [25.0] * 10))
+    assert out[21] == pytest.approx(10.0)
+    np.testing.assert_allclose(out[22:], 25.0)
+    glitch = m.BodyScale().update(torso_frames([10.0] * 20 + [25.0] * 2 + [10.0] * 10))
+    np.testing.assert_allclose(glitch, 10.0)
+
+
 def test_body_scale_before_enough_frames_uses_the_raw_length() -> None:
     out = m.BodyScale().update(torso_frames([10.0, 11.0, 9.0]))
     np.testing.assert_allclose(out, [10.0, 11.0, 9.0])

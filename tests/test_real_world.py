@@ -159,3 +159,22 @@ def test_a_short_bird_dog_at_10_fps_counts_and_left_right_swaps_change_nothing(m
     np.testing.assert_allclose(metric_values(spec, _labels_swapped(seq), "left")["thigh_tilt"], tilt)
     _, result = run(spec, seq)
     assert len(result.reps) == 1
+
+
+def test_a_wrong_body_followed_for_the_first_frames_is_forgotten_and_squats_back_to_back_count() -> None:
+    """MediaPipe first follows a smaller, wrongly proportioned body (a barbell's plates, a
+    reflection), then finds the person: the body grows in the picture at once, the rest level
+    measured on the wrong body is dropped and counting starts again, and the squats, done back to
+    back with half a second standing between them, are each counted."""
+    from stickfigure import Body
+    from test_exercises_maintain import LIFT_STAND, lift_poses
+
+    down, low, up, top = lift_poses()
+    wrong = sequence(Timeline(LIFT_STAND).hold(0.7), body=Body(torso=0.35), fill=0.35, noise_px=0.3)
+    tl = Timeline(LIFT_STAND).hold(1.5)
+    for _ in range(3):
+        tl.to(down, 0.5).to(low, 0.4).to(up, 0.4).to(LIFT_STAND, 0.5).hold(0.6)
+    person = sequence(tl, noise_px=0.3)
+    person.t[:] += wrong.t[-1] + 1 / 30
+    _, result = run(load_specs()["heavy_lift"], LandmarkSequence.stack([wrong, person], person.image_size))
+    assert len(result.reps) == 3
