@@ -159,6 +159,8 @@ class _Attempt:
     deepest_t: float = 0.0
     faults: list[FaultEvent] = field(default_factory=list)
     under_way_at_start: bool = False  # already under way at the recording's first frame
+    # time in the active zone with each side being measured (labels may swap for a moment)
+    time_by_side: dict[str, float] = field(default_factory=lambda: dict.fromkeys(SIDES, 0.0))
 
 
 class Checker:
@@ -385,7 +387,9 @@ class Checker:
             while t - self._setup_frames[0][0] > MAX_REPLAY_S:
                 self._setup_frames.popleft()
         dt = 0.0 if self._last_t is None else min(t - self._last_t, 0.5)
-        if self._attempt is None:
+        if self._attempt is None or self.spec.sides == "working_side":
+            # during a rep the working side follows the leg that is up: MediaPipe may swap the
+            # labels of the two legs mid-rep (a three-quarter view); the rep keeps its side
             self._choose_side(values, facing, dt)
         self._last_t = t
         self.result.frames += 1
@@ -591,6 +595,7 @@ class Checker:
         a.in_active = v >= self._active
         if a.in_active:
             a.active_s += dt
+            a.time_by_side[self.side] += dt
         still = self._speed() <= self._still_speed and v >= self._active
         a.still_for = a.still_for + dt if still else 0.0
         a.moving_for = 0.0 if still else a.moving_for + dt
@@ -658,9 +663,11 @@ class Checker:
         self._record_rep(rep)
 
     def _make_rep(self, a: _Attempt, t: float) -> Rep:
+        # the side that was up longest: MediaPipe may swap the legs' labels for a moment
+        side = max(SIDES, key=lambda s: a.time_by_side[s]) if any(a.time_by_side.values()) else a.side
         rep = Rep(
             index=len(self.result.reps),
-            side=a.side,
+            side=side,
             start_t=a.start_t,
             end_t=a.end_t if a.end_t is not None else t,
             hold_s=round(a.hold_s, 3),

@@ -178,3 +178,23 @@ def test_a_wrong_body_followed_for_the_first_frames_is_forgotten_and_squats_back
     person.t[:] += wrong.t[-1] + 1 / 30
     _, result = run(load_specs()["heavy_lift"], LandmarkSequence.stack([wrong, person], person.image_size))
     assert len(result.reps) == 3
+
+
+def test_left_right_swaps_in_the_middle_of_bird_dog_reps_keep_each_rep_whole_and_on_its_side() -> None:
+    """From a high corner camera MediaPipe swaps the labels of the two legs for a few frames at a
+    time: each rep stays one rep, on the side that was up most of the time."""
+    from test_exercises_stabilize import FOURS, reach
+
+    spec = load_specs()["bird_dog"]
+    tl = Timeline(FOURS).hold(2.0)
+    for side in ("left", "right", "left", "right"):
+        tl.to(reach(side), 1.5).hold(5.0).to(FOURS, 1.5).hold(1.5)
+    seq = sequence(tl, noise_px=0.5)
+    swapped = _labels_swapped(seq)
+    mixed = np.zeros(len(seq), dtype=bool)
+    for start in (5.0, 14.5, 24.0, 33.5):  # during each hold: 0.5 s swapped, 0.5 s right, twice
+        mixed |= ((seq.t >= start) & (seq.t < start + 0.5)) | ((seq.t >= start + 1.0) & (seq.t < start + 1.5))
+    for field_name in ("xy", "z", "visibility", "world"):
+        getattr(seq, field_name)[mixed] = getattr(swapped, field_name)[mixed]
+    _, result = run(spec, seq)
+    assert [rep.side for rep in result.reps] == ["left", "right", "left", "right"]
