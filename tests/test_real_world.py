@@ -30,6 +30,18 @@ def test_reps_back_to_back_from_the_first_frame_are_counted(bridge_spec) -> None
     assert all(rep.hold_s > 5.0 for rep in result.reps)
 
 
+def test_bridges_back_to_back_from_a_camera_above_at_three_quarters_are_counted(bridge_spec) -> None:
+    """From above the head end, at three quarters, the bridge's top reads as head-down (trunk past 125
+    degrees): the start posture must not reject the exercise's own top, or back-to-back reps
+    (always at the top) never let counting start."""
+    tl = Timeline(START).hold(0.5)
+    for _ in range(3):
+        tl.to(TOP, 1.2).hold(6.0).to(START, 1.2).hold(0.3)
+    film = {"azimuth_deg": -45.0, "elevation_deg": 25.0}  # from above the head end
+    _, result = run(bridge_spec, sequence(tl, noise_px=0.5, **film))
+    assert len(result.reps) == 3
+
+
 def test_a_clip_that_starts_at_the_top_of_a_rep_measures_from_the_bottom(bridge_spec) -> None:
     """The first still moment is the held top: the rest level must not stay there."""
     tl = Timeline(TOP).hold(3.0).to(START, 1.0).hold(1.0)
