@@ -9,7 +9,7 @@ does not re-run the model.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from posecheck.engine import Checker, CheckResult
+from posecheck.engine import Checker, Rep
 from posecheck.errors import UserError
 from posecheck.landmarks import LandmarkSequence
 from posecheck.model_store import ModelInfo
@@ -65,6 +65,7 @@ class ClipLabels:
     count_range: tuple[int, int] = (0, 0)  # any count in [low, high] is right (high adds cut-off attempts)
     real: bool = False  # real people filmed (hand labels), not a render
     reps_known: bool = True  # False when a hand label gives only the count, not each rep's frames
+    partial_reps: list[LabelRep] = field(default_factory=list)  # cut off by the clip's start or end
 
     @property
     def kind(self) -> str:
@@ -96,14 +97,16 @@ def load_labels(label_file: Path) -> ClipLabels:
         data = json.loads(Path(label_file).read_text())
         fps = float(data["fps"])
         exercise = data.get("exercise_id") or data["exercise"]
-        reps = []
-        for rep in data["reps"] or []:
+        def label_rep(rep: dict) -> LabelRep:
             faults = [LEGACY_FAULT_IDS.get(f, f) for f in rep.get("faults", [])]
             windows = {
                 LEGACY_FAULT_IDS.get(f, f): (a / fps, b / fps)
                 for f, (a, b) in rep.get("fault_frames", {}).items()
             }
-            reps.append(LabelRep(rep["start_frame"] / fps, rep["end_frame"] / fps, faults, windows))
+            return LabelRep(rep["start_frame"] / fps, rep["end_frame"] / fps, faults, windows)
+
+        reps = [label_rep(rep) for rep in data["reps"] or []]
+        partial = [label_rep(rep) for rep in data.get("partial_reps") or [] if "start_frame" in rep]
         low = int(data.get("rep_count", len(reps)))
         high = int(data.get("rep_count_max", low + len(data.get("partial_reps") or [])))
     except (OSError, ValueError, KeyError, TypeError) as exc:
@@ -125,6 +128,7 @@ def load_labels(label_file: Path) -> ClipLabels:
         count_range=(low, high),
         real=bool(data.get("real", False)),
         reps_known=data["reps"] is not None,
+        partial_reps=partial,
     )
 
 
@@ -165,13 +169,13 @@ def _overlap(a: tuple[float, float], b: tuple[float, float]) -> float:
     return max(0.0, min(a[1], b[1]) - max(a[0], b[0]))
 
 
-def match_reps(labels: list[LabelRep], result: CheckResult) -> dict[int, int]:
+def match_reps(labels: list[LabelRep], reps: Sequence[Rep]) -> dict[int, int]:
     """Label rep index -> predicted rep index, greedily by largest time overlap."""
     pairs = sorted(
         (
             (_overlap((lab.start_s, lab.end_s), (rep.start_t, rep.end_t)), i, j)
             for i, lab in enumerate(labels)
-            for j, rep in enumerate(result.reps)
+            for j, rep in enumerate(reps)
         ),
         reverse=True,
     )
@@ -184,19 +188,13 @@ def match_reps(labels: list[LabelRep], result: CheckResult) -> dict[int, int]:
     return matched
 
 
-def score_clip(
-    spec: ExerciseSpec, labels: ClipLabels, landmarks: LandmarkSequence, tolerance_s: float
-) -> dict:
-    checker = Checker(spec)
-    checker.process(landmarks)
-    result = checker.finish()
-    matched = match_reps(labels.reps, result)
+def judge_faults(
+    labels: ClipLabels, found: Sequence[Rep], scored: set[str], tolerance_s: float
+) -> tuple[dict[str, dict[str, int]], dict[str, int], int]:
+    """Per fault: true/false positives and misses; the labelled faults not scored; false faults on
+    clean reps. Found reps are matched to labelled ones by time overlap."""
+    matched = match_reps(labels.reps, found)
     fault_counts: dict[str, dict[str, int]] = {}
-    # Score only faults the spec checks and the clip's maker could have put in: a labelled fault
-    # the spec cannot check is listed as unchecked, not as a miss.
-    scored = {rule.id for rule in spec.rules} | {"hold_short"}
-    if labels.vocabulary is not None:
-        scored &= labels.vocabulary
     unchecked: dict[str, int] = {}
 
     def count(rule: str, key: str) -> None:
@@ -204,7 +202,7 @@ def score_clip(
 
     # recall: every labelled fault must be flagged on the matching predicted rep, near its frames
     for i, lab in enumerate(labels.reps):
-        rep = result.reps[matched[i]] if i in matched else None
+        rep = found[matched[i]] if i in matched else None
         for fault in lab.faults:
             if fault not in scored:
                 unchecked[fault] = unchecked.get(fault, 0) + 1
@@ -217,15 +215,37 @@ def score_clip(
             )
             count(fault, "tp" if hit else "fn")
     # precision: every flagged fault must be a labelled fault of the matching labelled rep
+    # (a rep the clip cut off is matched to its partial label: a fault labelled there is right,
+    # though not required, since the cut may come before the fault would show)
     label_of = {j: i for i, j in matched.items()}
+    unmatched = [j for j in range(len(found)) if j not in label_of]
+    cut = match_reps(labels.partial_reps, [found[j] for j in unmatched])
+    partial_of = {unmatched[k]: i for i, k in cut.items()}
     false_on_clean = 0
-    for j, rep in enumerate(result.reps):
+    for j, rep in enumerate(found):
         lab = labels.reps[label_of[j]] if j in label_of else None
         for fault in {f.rule for f in rep.faults} & scored:
+            if lab is None and j in partial_of and fault in labels.partial_reps[partial_of[j]].faults:
+                continue
             if lab is None or fault not in lab.faults:
                 count(fault, "fp")
                 if lab is not None and lab.clean:
                     false_on_clean += 1
+    return fault_counts, unchecked, false_on_clean
+
+
+def score_clip(
+    spec: ExerciseSpec, labels: ClipLabels, landmarks: LandmarkSequence, tolerance_s: float
+) -> dict:
+    checker = Checker(spec)
+    checker.process(landmarks)
+    result = checker.finish()
+    # Score only faults the spec checks and the clip's maker could have put in: a labelled fault
+    # the spec cannot check is listed as unchecked, not as a miss.
+    scored = {rule.id for rule in spec.rules} | {"hold_short"}
+    if labels.vocabulary is not None:
+        scored &= labels.vocabulary
+    fault_counts, unchecked, false_on_clean = judge_faults(labels, result.reps, scored, tolerance_s)
     clean_reps = sum(lab.clean for lab in labels.reps)
     score: dict[str, Any] = {
         "clip": labels.name,
