@@ -11,15 +11,22 @@ Per frame: smooth the landmarks (One Euro), compute the spec's metrics for both 
   Once counting starts, the frames since the posture was first seen are replayed, so reps done
   meanwhile count. A rest level measured from the start (`from_start`) comes from a still
   moment in the posture (unless it is the held top of a rep) or else the median of the latest
-  second in it, and it then follows the metric down quickly and up slowly while at rest.
+  second in it, and it then follows the metric down quickly (only to a level held for half a
+  second, never into a tracking glitch) and up slowly while at rest. A body that grows 1.5x in
+  the picture while at rest (the model found the person after following something smaller)
+  sends the checker back to setup; frames are replayed again if that happens in a replay.
 * rest -> attempt when the rep metric crosses its `active` threshold; attempt -> rest when it
   is back in the rest zone for `min_rest_s`. The gap between the thresholds is the hysteresis.
   An attempt that spent less than `min_active_s` in the active zone is jitter, not a rep.
 * a hold is time in the active zone with the rep metric still (speed below `still_speed`).
 * form rules are conditions on metrics in a phase that must persist `persist_s` to be flagged.
-* landmarks outside the picture are never guessed: metrics that need them are NaN. A rep metric
-  may name `fallback` points (the knee when the foot is cut off) so that counting goes on; form
-  rules are judged only on what is seen, and the frame says what is out of the picture.
+* landmarks outside the picture, or of a needed body part seen on neither side, are never
+  guessed: metrics that need them are NaN. A rep metric may name `fallback` points (the knee
+  when the foot is cut off) so that counting goes on; a part only form rules use stops only
+  those rules; the frame says what cannot be seen.
+* the working side (exercises done one side at a time) follows the leg that is up through
+  MediaPipe's brief left/right label swaps, also during a rep; a rep's side is the one measured
+  longest in the active zone.
 * landmarks out of sight for longer than `DROPOUT_S` abandon the current attempt (no rep,
   no verdict) and send the person back to setup; a shorter dropout changes nothing.
 * a hold still under way when the recording ends, or already under way when it began, is
