@@ -47,7 +47,9 @@ import numpy as np
 from posecheck.landmarks import LandmarkSequence
 from posecheck.metrics import (
     METRIC_FUNCTIONS,
+    SIDES,
     BodyScale,
+    BodyUp,
     body_part,
     describe_parts,
     gather_point,
@@ -56,7 +58,6 @@ from posecheck.metrics import (
 from posecheck.smoothing import OneEuroFilter
 from posecheck.spec import Condition, ExerciseSpec, MetricSpec, RuleSpec
 
-SIDES = ("left", "right")
 DROPOUT_S = 1.0  # landmarks may vanish this long without ending an attempt or the set
 POSTURE_DECAY = 0.25  # time out of the start posture takes back this share of the time in it
 MAX_REPLAY_S = 120.0  # frames kept while getting into position, to count them once counting starts
@@ -189,7 +190,8 @@ class Checker:
         self.smoothing = smoothing
         self._image_filter = OneEuroFilter(min_cutoff_hz=1.0, beta=3.0)
         self._world_filter = OneEuroFilter(min_cutoff_hz=1.0, beta=3.0)
-        self._scales = {"image": BodyScale(), "world": BodyScale()}
+        self._scales = {"image": BodyScale(), "world": BodyScale(), "world_level": BodyScale()}
+        self._body_up = BodyUp()
         # each needed body part counts as seen when either side's landmark is (one side may be hidden).
         # Counting needs the parts of the rep metric and the start posture (not those the rep metric
         # can do without: it has fallback points); a part only form rules use stops only those rules.
@@ -263,6 +265,8 @@ class Checker:
         Also `REP_FALLBACK_KEY`: the rep metric with its fallback points filling the frames where
         its own points are NaN (outside the picture)."""
         coords = {"image": xy, "world": world}
+        if any(m.space == "world_level" for m in self.spec.metrics.values()):
+            coords["world_level"] = self._body_up.level(world, t)
         scale = {space: self._scales[space].update(coords[space]) for space in coords}
 
         def evaluate(metric: MetricSpec, points: tuple[str, ...]) -> np.ndarray:

@@ -19,6 +19,7 @@ import numpy as np
 
 from posecheck.landmarks import LANDMARK_INDEX
 
+SIDES = ("left", "right")
 SIDED_PARTS = (
     "shoulder", "elbow", "wrist", "hip", "knee", "ankle", "heel", "foot_index",
     "ear", "eye", "eye_inner", "eye_outer", "pinky", "index", "thumb", "mouth",
@@ -244,3 +245,55 @@ class BodyScale:
                     self._best = median if not np.isfinite(self._best) else max(self._best, median)
             out[i] = self._best if np.isfinite(self._best) else (length if np.isfinite(length) else np.nan)
         return out
+
+
+class BodyUp:
+    """'Up' in MediaPipe's 3D (world) estimate, taken from the standing body, and the world
+    coordinates turned so that it points along -y.
+
+    MediaPipe's world axes follow the camera: from a camera tilted down, the nearer of two
+    points at the same height reads lower. While the body stands straight (both knees straighter
+    than `straight_knee_deg`, mid-ankle to mid-shoulder within `max_tilt_deg` of the camera's
+    up), that axis is averaged (time constant `window_s`) as the direction of gravity; heights
+    are then measured along it. Before any such frame, the camera's own up is used. Causal and
+    stateful, like BodyScale.
+    """
+
+    def __init__(
+        self, window_s: float = 2.0, max_tilt_deg: float = 35.0, straight_knee_deg: float = 160.0
+    ) -> None:
+        self.window_s = window_s
+        self.min_cos = float(np.cos(np.radians(max_tilt_deg)))
+        self.straight_knee_deg = straight_knee_deg
+        self._up = np.array([0.0, UP, 0.0])
+        self._last_t: float | None = None
+
+    def level(self, world: np.ndarray, t: np.ndarray) -> np.ndarray:
+        """(T, 33, 3) world coordinates turned so that the body's 'up' is -y."""
+        axis = gather_point(world, "mid_shoulder", "left") - gather_point(world, "mid_ankle", "left")
+        one = np.ones(len(world))
+        leg = ("hip", "knee", "ankle")
+        knees = np.minimum(*(angle(*(gather_point(world, p, side) for p in leg), one) for side in SIDES))
+        out = np.empty_like(world)
+        for i in range(len(world)):
+            length = _norm(axis[i])
+            if np.isfinite(length) and length > 0 and knees[i] > self.straight_knee_deg:
+                direction = axis[i] / length
+                if direction[1] * UP >= self.min_cos:  # standing straight
+                    dt = 0.0 if self._last_t is None else max(float(t[i]) - self._last_t, 0.0)
+                    weight = 1.0 if self._last_t is None else min(dt / self.window_s, 1.0)
+                    self._up = self._up + weight * (direction - self._up)
+                    self._up /= _norm(self._up)
+                    self._last_t = float(t[i])
+            out[i] = world[i] @ _rotation_onto(self._up, np.array([0.0, UP, 0.0])).T
+        return out
+
+
+def _rotation_onto(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The rotation matrix turning unit vector a onto unit vector b (Rodrigues)."""
+    v = np.cross(a, b)
+    c = float(np.dot(a, b))
+    if c < -0.999999:
+        return -np.eye(3)  # opposite: any half turn; not reached for a standing body
+    vx = np.array([[0.0, -v[2], v[1]], [v[2], 0.0, -v[0]], [-v[1], v[0], 0.0]])
+    return np.eye(3) + vx + vx @ vx / (1.0 + c)

@@ -18,7 +18,7 @@ from posecheck.metrics import METRIC_FUNCTIONS, is_point_name
 PHASES = ("align", "stabilize", "maintain")
 VIEWS = ("side", "front", "either")
 SIDE_MODES = ("facing_camera", "working_side")
-SPACES = ("image", "world")
+SPACES = ("image", "world", "world_level")
 RULE_PHASES = ("rest", "attempt", "moving", "hold", "counting", "deepest")
 RELATIVE_TO = ("value", "peak", "trough", "start", "hold_start")
 SEVERITIES = ("fault", "warning")

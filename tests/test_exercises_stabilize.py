@@ -674,19 +674,7 @@ def test_noise_and_a_brief_dropout_keep_the_count(spec_id: str, run_checker) -> 
 
 # --- other cameras and bodies -----------------------------------------------------------------------------
 
-LUNGE_FROM_ABOVE = (
-    "multidirectional_lunge: reps are the hips sinking above the lower foot in MediaPipe's 3D "
-    "estimate, whose axes follow the camera: from 15 degrees above, the side lunge stepping toward "
-    "the camera reads 0.26 torso lengths of sinking (0.64 from a level camera), short of the 0.35 "
-    "that counts, because the nearer foot reads as lower. Needs 'up' taken from the standing body"
-)
-VARIANT_CASES = [
-    pytest.param(spec_id, i, marks=pytest.mark.xfail(reason=LUNGE_FROM_ABOVE, strict=True))
-    if spec_id == "multidirectional_lunge" and "elevation_deg" in drill.variants[i]
-    else (spec_id, i)
-    for spec_id, drill in DRILLS.items()
-    for i in range(len(drill.variants))
-]
+VARIANT_CASES = [(spec_id, i) for spec_id, drill in DRILLS.items() for i in range(len(drill.variants))]
 
 
 def variant_id(spec_id: str, i: int) -> str:
@@ -700,11 +688,7 @@ def variant_id(spec_id: str, i: int) -> str:
     return f"{spec_id}-{'-'.join(parts)}"
 
 
-@pytest.mark.parametrize(
-    ("spec_id", "variant"),
-    VARIANT_CASES,
-    ids=[variant_id(*(c.values if hasattr(c, "values") else c)) for c in VARIANT_CASES],
-)
+@pytest.mark.parametrize(("spec_id", "variant"), VARIANT_CASES, ids=[variant_id(*c) for c in VARIANT_CASES])
 def test_same_count_from_other_cameras_and_body_sizes(spec_id: str, variant: int, run_checker) -> None:
     drill = DRILLS[spec_id]
     film = drill.variants[variant]

@@ -310,3 +310,31 @@ def test_one_euro_chunked_equals_whole() -> None:
     f = OneEuroFilter(min_cutoff_hz=1.0, beta=3.0)
     chunked = np.concatenate([f.run(x[i : i + 11], t[i : i + 11]) for i in range(0, 120, 11)])
     np.testing.assert_array_equal(whole, chunked)
+
+
+def standing_world(frames: int, tilt_deg: float) -> np.ndarray:
+    """(frames, 33, 3) a person standing straight, seen by a camera pitched down by tilt_deg."""
+    coords = np.zeros((frames, N_LANDMARKS, 3))
+    body = {"shoulder": 0.5, "hip": 0.0, "knee": -0.45, "ankle": -0.88, "ear": 0.7}  # heights (m)
+    for part, height_m in body.items():
+        for side, x in (("left", 0.1), ("right", -0.1)):
+            coords[:, LANDMARK_INDEX[f"{side}_{part}"]] = [x, -height_m, 0.05 * (part == "ankle")]
+    a = np.radians(tilt_deg)  # camera pitched about x: y and z mix
+    pitch = np.array([[1, 0, 0], [0, np.cos(a), -np.sin(a)], [0, np.sin(a), np.cos(a)]])
+    return coords @ pitch.T
+
+
+def test_body_up_levels_a_tilted_camera_by_the_standing_body() -> None:
+    level, tilted = standing_world(30, 0.0), standing_world(30, 15.0)
+    t = np.arange(30) / 30
+    levelled = m.BodyUp().level(tilted, t)
+    np.testing.assert_allclose(levelled[-1, :, 1], level[-1, :, 1], atol=0.01)  # heights as if level
+    assert not np.allclose(tilted[-1, :, 1], level[-1, :, 1], atol=0.01)
+
+
+def test_body_up_learns_only_from_a_body_standing_straight() -> None:
+    crouched = standing_world(30, 0.0)
+    knee = LANDMARK_INDEX["left_knee"]
+    crouched[:, knee, 2] = 0.4  # a bent knee: no 'up' learnt, the camera's up is kept
+    world = crouched @ np.array([[1, 0, 0], [0, np.cos(0.3), -np.sin(0.3)], [0, np.sin(0.3), np.cos(0.3)]]).T
+    np.testing.assert_allclose(m.BodyUp().level(world, np.arange(30) / 30), world)
