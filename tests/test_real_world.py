@@ -210,3 +210,40 @@ def test_left_right_swaps_in_the_middle_of_bird_dog_reps_keep_each_rep_whole_and
         getattr(seq, field_name)[mixed] = getattr(swapped, field_name)[mixed]
     _, result = run(spec, seq)
     assert [rep.side for rep in result.reps] == ["left", "right", "left", "right"]
+
+
+def _feet_beyond_the_bottom_edge(tl: Timeline) -> LandmarkSequence:
+    """The movement filmed with the picture moved up until both ankles (and toes) lie below it,
+    the knees well inside: a camera too close to a standing person."""
+    whole = sequence(tl, noise_px=0.5)
+    feet = whole.xy[:, [LANDMARK_INDEX[f"{s}_{p}"] for s in ("left", "right") for p in ("ankle", "heel")], 1]
+    knees = whole.xy[:, [LANDMARK_INDEX["left_knee"], LANDMARK_INDEX["right_knee"]], 1]
+    shift = whole.image_size[1] - (np.nanmax(knees) + np.nanmin(feet)) / 2  # the edge between them
+    return sequence(tl, noise_px=0.5, shift_px=(0.0, shift))
+
+
+def test_hinges_and_planks_with_the_feet_cut_off_are_counted_and_say_so() -> None:
+    """A close camera cuts off the feet: the hinge's standing posture is read from the thighs and
+    the plank's hold from the hips above the knees, so both still count; the feet are not judged."""
+    from test_exercises_maintain import hinge_lead_in, hinge_rep
+    from test_exercises_stabilize import PLANK_UP
+
+    tl = hinge_lead_in()
+    for _ in range(3):
+        hinge_rep()(tl)
+    states, result = run(load_specs()["hip_hinge_dowel"], _feet_beyond_the_bottom_edge(tl))
+    assert len(result.reps) == 3
+    assert any("Can't see your feet" in message for state in states for _, message in state.messages)
+
+    plank = Timeline(prone()).hold(1.5)
+    for _ in range(2):
+        plank.to(PLANK_UP, 2.0).hold(8.0).to(prone(), 2.0).hold(2.0)
+    whole = sequence(plank, noise_px=0.5)
+    ankles = whole.xy[:, [LANDMARK_INDEX["left_ankle"], LANDMARK_INDEX["right_ankle"]], 0]
+    knees = whole.xy[:, [LANDMARK_INDEX["left_knee"], LANDMARK_INDEX["right_knee"]], 0]
+    left = np.nanmean(ankles) < np.nanmean(knees)  # the feet at the left of the picture
+    shift = 20.0 - np.nanmin(knees) if left else whole.image_size[0] - 20.0 - np.nanmax(knees)
+    cut = sequence(plank, noise_px=0.5, shift_px=(shift, 0.0))  # the knees just inside the picture
+    states, result = run(load_specs()["plank_elbows_knees"], cut)
+    assert len(result.reps) == 2
+    assert all("feet_down" not in [f.rule for f in rep.faults] for rep in result.reps)
