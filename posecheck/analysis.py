@@ -1,12 +1,15 @@
 """The pipeline for a recorded video: source -> pose -> checker -> overlay and report.
 
-`analyze` is what `posecheck analyze` and `posecheck demo` call. Ctrl-C stops it early and
-still writes the report (and video) of what was analysed so far.
+`analyze` is what `posecheck analyze` and `posecheck demo` call. Ctrl-C (and SIGTERM, SIGHUP)
+stops it early and still writes the report (and video) of what was analysed so far. A failure
+in any thread (decoding, drawing, encoding) stops it too: the report of what was analysed is
+written, then `RunStopped` says what failed; a full disk ends in `DiskFull` the same way.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -14,8 +17,10 @@ from typing import Any
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from posecheck import stop_signals
+from posecheck.disk_space import disk_full_error, is_disk_full
 from posecheck.engine import Checker, FrameState
-from posecheck.errors import UserError
+from posecheck.errors import BackgroundFailure, RunStopped, UserError
 from posecheck.guidance import brightness, setup_advice
 from posecheck.landmarks import LandmarkSequence
 from posecheck.model_store import ModelInfo
@@ -114,6 +119,7 @@ def analyze(
     sys.setswitchinterval(0.0005)
     reader = PrefetchingReader(source)
     interrupted = False
+    failure: BaseException | None = None
     try:
         with _progress(show_progress) as progress:
             task = progress.add_task(f"Analysing {Path(video).name}", total=source.frame_count)
@@ -135,35 +141,88 @@ def analyze(
                 progress.advance(task)
     except KeyboardInterrupt:
         interrupted = True
+    except UserError:
+        raise
+    except Exception as exc:  # a thread (or this loop) failed: keep what was analysed
+        failure = exc
     finally:
-        sys.setswitchinterval(switch_interval)
-        reader.close()
-        if writer is not None:
-            writer.close()
-        if estimator is not None:
-            estimator.close()
-        source.close()
-
-    sequence = LandmarkSequence.stack(frames, source.size)
-    model_dict = _model_dict(model) if cached is None else {"cached_landmarks": str(landmarks_file)}
-    run = RunInfo(
-        source=str(video),
-        frames=len(sequence),
-        fps=source.fps,
-        image_size=source.size,
-        model=model_dict,
-        side_option=side,
-        interrupted=interrupted,
-    )
-    report = build_report(spec, checker.finish(), run, checker.side)
-    report["series"] = frame_series(states)
-    write_json_atomic(report, files["report"])
-    if save_landmarks and cached is None:
-        files["landmarks"] = out_dir / f"{stem}.landmarks.npz"
-        sequence.save(files["landmarks"], model=json.dumps(model_dict), source=str(video))
+        with stop_signals.finishing():
+            sys.setswitchinterval(switch_interval)
+            reader.close()
+            if writer is not None:
+                writer.close()
+            if estimator is not None:
+                estimator.close()
+            source.close()
+    with stop_signals.finishing():  # a second signal must not cost the report
+        if writer is not None and failure is None and writer.error is not None:
+            failure = BackgroundFailure(writer.failed_task, writer.error)
+        if writer is not None and writer.error is not None:
+            files.pop("annotated video", None)  # close() removed it: never a broken file
+        sequence = LandmarkSequence.stack(frames, source.size)
+        model_dict = _model_dict(model) if cached is None else {"cached_landmarks": str(landmarks_file)}
+        run = RunInfo(
+            source=str(video),
+            frames=len(sequence),
+            fps=source.fps,
+            image_size=source.size,
+            model=model_dict,
+            side_option=side,
+            interrupted=interrupted or failure is not None,
+        )
+        report = build_report(spec, checker.finish(), run, checker.side)
+        report["series"] = frame_series(states)
+        stopped_by = stop_signals.interrupt_name() if interrupted else None
+        report["stopped_by"] = "error" if failure is not None else stopped_by
+        if failure is not None:
+            report["error"] = str(failure)
+        note = f"The report of the {len(sequence)} frames analysed was written to {files['report']}."
+        try:
+            write_json_atomic(report, files["report"])
+            if save_landmarks and cached is None:
+                files["landmarks"] = out_dir / f"{stem}.landmarks.npz"
+                _save_atomic(sequence, files["landmarks"], model=json.dumps(model_dict), source=str(video))
+        except OSError as exc:
+            if not is_disk_full(exc):
+                raise
+            if not files["report"].is_file():
+                note = "Not even the JSON report could be written."
+            needed = len(json.dumps(report)) + (_landmarks_bytes(sequence) if save_landmarks else 0)
+            raise disk_full_error(out_dir, needed, note) from exc
+    if failure is not None:
+        _raise_stopped(failure, writer, source.frame_count or len(sequence), note, out_dir)
     outputs = AnalysisOutputs(report, files)
     _check_person_seen(sequence, video, files)
     return outputs
+
+
+def _raise_stopped(
+    failure: BaseException, writer: BackgroundVideoWriter | None, total_frames: int, note: str, out_dir: Path
+) -> None:
+    """One line: what failed, and where the report of the frames analysed before it is."""
+    if is_disk_full(failure):
+        per_frame = writer.bytes_per_frame if writer is not None else 0.0
+        needed = int(per_frame * total_frames) if per_frame else None
+        raise disk_full_error(out_dir, needed, f"The annotated video was not kept. {note}") from failure
+    drawing = isinstance(failure, BackgroundFailure) and failure.task == "drawing the overlay"
+    hint = " (or --no-video to skip the annotated video)" if drawing else ""
+    raise RunStopped(
+        f"posecheck stopped: {failure}. {note} Run again with --debug for the details{hint}."
+    ) from failure
+
+
+def _save_atomic(sequence: LandmarkSequence, path: Path, **metadata: str) -> None:
+    """Save landmarks under a temporary name first, so a full disk never leaves half a file."""
+    tmp = path.with_name(f".{path.stem}.partial.npz")
+    try:
+        sequence.save(tmp, **metadata)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _landmarks_bytes(sequence: LandmarkSequence) -> int:
+    return int(len(sequence) * (33 * 7 + 1) * 4)
 
 
 def _analyze_cached(

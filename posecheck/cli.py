@@ -15,7 +15,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from posecheck import __version__
+from posecheck import __version__, stop_signals
 from posecheck.errors import UserError
 
 app = typer.Typer(
@@ -137,13 +137,19 @@ def _run_analysis(
         write_video=not no_video,
         show_progress=sys.stderr.isatty() or sys.stdout.isatty(),
     )
-    recorded = record_and_render(spec, outputs.report, outputs.files, "analyze", history)
-    outputs.files["html report"] = recorded.html
-    print_summary(outputs.report, outputs.files, console)
-    _say_recorded(recorded)
+    with stop_signals.finishing():
+        recorded = record_and_render(spec, outputs.report, outputs.files, "analyze", history)
+        outputs.files["html report"] = recorded.html
+        print_summary(outputs.report, outputs.files, console)
+        _say_recorded(recorded)
     if outputs.report["interrupted"]:
-        err_console.print("[yellow]Interrupted: the report of what was analysed so far was written.[/]")
-        raise typer.Exit(130)
+        err_console.print(f"[yellow]{_stopped_by()}: the report of what was analysed so far was written.[/]")
+        raise typer.Exit(stop_signals.exit_code())
+
+
+def _stopped_by() -> str:
+    name = stop_signals.received()
+    return "Interrupted" if name in (None, "SIGINT") else f"Stopped by {name}"
 
 
 def _say_recorded(recorded) -> None:
@@ -361,24 +367,26 @@ def live(
     if session.speaker.problem:
         err_console.print(f"[yellow]Note: {session.speaker.problem}.[/]")
     outcome = session.run()
-    _record_live(session, "live", history)
-    for report in outcome.reports:
-        print_summary(report, {}, console)
-    for label, path in outcome.files.items():
-        console.print(f"{label}: {path}")
+    with stop_signals.finishing():
+        _record_live(session, "live", history)
+        for report in outcome.reports:
+            print_summary(report, {}, console)
+        for label, path in outcome.files.items():
+            console.print(f"{label}: {path}")
     if outcome.mean_latency_ms is not None:
         speed = f"{outcome.mean_fps:.1f} fps, mean latency {outcome.mean_latency_ms:.0f} ms"
         console.print(f"[dim]{outcome.frames} frames, {speed}[/]")
     endings = {
         "camera_stopped": "[yellow]The camera stopped delivering frames: "
         "the report of the session so far was written.[/]",
-        "interrupted": "[yellow]Interrupted: the report of the session so far was written.[/]",
+        "interrupted": f"[yellow]{_stopped_by()}: the report of the session so far was written.[/]",
         "window_closed": "Window closed: session ended and report written.",
     }
     if outcome.ended_by in endings:
         err_console.print(endings[outcome.ended_by])
+    session.raise_if_failed()
     if outcome.ended_by == "interrupted":
-        raise typer.Exit(130)
+        raise typer.Exit(stop_signals.exit_code())
     if outcome.ended_by == "camera_stopped":
         raise typer.Exit(3)
 
@@ -433,7 +441,7 @@ def _record_live(session, kind: str, use_history: bool) -> None:
 
     for spec_, report_, path in session.report_paths:
         files = {"report": path}
-        if "recording" in getattr(session, "files", {}):
+        if "recording" in session.files:
             files["recording"] = session.files["recording"]
         recorded = record_and_render(spec_, report_, files, kind, use_history)
         console.print(f"html report: {recorded.html}")
@@ -496,13 +504,15 @@ def program(
         stop_at_dose=True, rest_s=settings.rest_between_sets_s,
     )  # fmt: skip
     outcome = session.run()
-    _record_live(session, "program", True)
+    with stop_signals.finishing():
+        _record_live(session, "program", True)
     for spec_id, score in session.set_scores:
         console.print(f"{specs[spec_id].name}: set quality {score:.0f}/100")
     with History() as store:
         _print_status(program_status(store, specs, settings), brief=True)
+    session.raise_if_failed()
     if outcome.ended_by == "interrupted":
-        raise typer.Exit(130)
+        raise typer.Exit(stop_signals.exit_code())
 
 
 def _print_status(standing, brief: bool = False) -> None:
@@ -641,6 +651,7 @@ def model(
 
 def main() -> None:
     """Entry point: run the app, turning user errors into one clear line."""
+    stop_signals.install()
     try:
         status = app(standalone_mode=False)  # returns the code of a typer.Exit raised in a command
     except UserError as exc:
@@ -650,7 +661,7 @@ def main() -> None:
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         err_console.print("[yellow]Stopped.[/]")
-        sys.exit(130)
+        sys.exit(stop_signals.exit_code())
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except typer.Abort:
