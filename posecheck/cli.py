@@ -554,8 +554,20 @@ def history(
     export: Annotated[
         Path | None, typer.Option("--export", help="Write all sessions and reps to a .csv or .json file.")
     ] = None,
+    delete: Annotated[
+        int | None, typer.Option("--delete", help="Delete the session with this id (asks first).")
+    ] = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="With --delete: do not ask.")] = False,
+    import_report: Annotated[
+        Path | None,
+        typer.Option("--import", help="Add a session from its REPORT.json (e.g. one not saved before)."),
+    ] = None,
 ) -> None:
-    """List your stored sessions and each exercise's quality trend, or export them.
+    """List your stored sessions and each exercise's quality trend, export, delete or import them.
+
+    Sessions that are not a real attempt (too short, nobody seen, counting never started, a
+    re-check of saved landmarks, your own spec replacing a built-in one) are kept but do not
+    count toward the program's progression.
 
     Example: posecheck history --exercise segmental_bridge
     """
@@ -565,21 +577,36 @@ def history(
         if export is not None:
             console.print(f"Exported to {store.export(export)}")
             return
+        if delete is not None:
+            _delete_session(store, delete, yes)
+            return
+        if import_report is not None:
+            session_id = store.import_report(import_report)
+            counted = store.session(session_id)
+            why = counted["not_counted_because"]
+            console.print(f"Added as session {session_id}" + (f" (does not count: {why})." if why else "."))
+            return
         sessions = store.sessions(exercise, limit)
-        everything = store.sessions(exercise)
+        everything = store.sessions(exercise, counting_only=True)
         path = store.path
     if not sessions:
         console.print(f"No sessions yet in {path}. Analyse a video or start `posecheck live`.")
         return
     table = Table(title=f"Sessions ({path})", header_style="bold")
-    for column in ("id", "when", "kind", "exercise", "reps", "good", "quality", "full dose"):
+    for column in ("id", "when", "kind", "exercise", "reps", "good", "quality", "full dose", "counts"):
         table.add_column(column, no_wrap=column == "exercise", overflow="fold")
     for s in sessions:
         table.add_row(
             str(s["id"]), s["created"][:16].replace("T", " "), s["kind"], s["exercise_id"], str(s["reps"]),
             str(s["good_reps"]), f"{s['quality']:.0f}", "yes" if s["full_dose"] else "no",
+            "yes" if s["counts"] else "[yellow]no[/]",
         )  # fmt: skip
     console.print(table)
+    for s in sessions:
+        if not s["counts"]:
+            console.print(
+                f"[dim]Session {s['id']} does not count toward progression: {s['not_counted_because']}.[/]"
+            )
     trends = Table(title="Quality trend per exercise (oldest to newest)", header_style="bold")
     for column in ("exercise", "sessions", "quality", "best", "last"):
         trends.add_column(column)
@@ -589,6 +616,19 @@ def history(
     for name, scores in sorted(by_exercise.items()):
         trends.add_row(name, str(len(scores)), _sparkline(scores), f"{max(scores):.0f}", f"{scores[-1]:.0f}")
     console.print(trends)
+
+
+def _delete_session(store, session_id: int, yes: bool) -> None:
+    stored = store.session(session_id)
+    when = stored["created"][:16].replace("T", " ")
+    what = (
+        f"session {session_id} ({when}, {stored['exercise_id']}, {stored['reps']} reps, {stored['source']})"
+    )
+    if not yes and not typer.confirm(f"Delete {what} from your history?", default=False):
+        console.print("Nothing deleted.")
+        return
+    store.delete_session(session_id)
+    console.print(f"Deleted {what}. Its report and video files are left where they are.")
 
 
 def _sparkline(scores: list[float]) -> str:
@@ -603,6 +643,7 @@ def report(
         Path | None,
         typer.Option("--out", "-o", help="HTML file to write [default: posecheck-out/session-<id>.html]."),
     ] = None,
+    spec: SpecOption = None,
 ) -> None:
     """Write the visual HTML report of a stored session (plots, key frames, reps, trend).
 
@@ -611,12 +652,11 @@ def report(
     from posecheck.history import History
     from posecheck.html_report import render_html, write_html
     from posecheck.progression import load_config
-    from posecheck.spec import get_spec
 
     with History() as store:
         stored = store.session(session)
         sessions = store.sessions(stored["exercise_id"])
-    spec = get_spec(stored["exercise_id"])
+    spec = _spec_of_session(session, stored["report"], spec)
     video = stored["artifacts"].get("annotated video")
     target = out or Path("posecheck-out") / f"session-{session}.html"
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -626,6 +666,28 @@ def report(
     console.print(f"Report: {write_html(target, document)}")
     if video and not Path(video).is_file():
         console.print(f"[yellow]The annotated video {video} is gone: the report has no key frames.[/]")
+
+
+def _spec_of_session(session_id: int, report: dict, spec_paths: list[Path] | None):
+    """The spec a stored session was made with: --spec, else the spec file it names, else built-in."""
+    from posecheck.spec import get_spec, load_spec, load_specs
+
+    exercise_id = report["exercise"]["id"]
+    if spec_paths:
+        return get_spec(exercise_id, spec_paths)
+    spec_file = report["exercise"].get("spec_file")
+    if spec_file and Path(spec_file).is_file():
+        found = load_spec(Path(spec_file))
+        if found.id == exercise_id:
+            return found
+    specs = load_specs()
+    if exercise_id in specs:
+        return specs[exercise_id]
+    where = f" from {spec_file}, which is gone" if spec_file else ""
+    raise UserError(
+        f"Session {session_id} was made with your own exercise {exercise_id!r}{where}. "
+        f"Pass its spec file: posecheck report {session_id} --spec MY_SPEC.toml"
+    )
 
 
 @app.command()

@@ -69,6 +69,7 @@ def build_report(spec: ExerciseSpec, result: CheckResult, run: RunInfo, side_use
                 "text": dose.text,
             },
             "not_checked": list(spec.not_checked),
+            "spec_file": str(spec.source) if spec.source else None,
         },
         "input": {
             "source": run.source,
@@ -142,18 +143,27 @@ def frame_series(states: list) -> dict[str, list]:
 
 
 def write_json_atomic(data: dict[str, Any], path: Path) -> None:
-    """Write JSON so that a crash never leaves a half-written file."""
+    """Write JSON so that a crash or a full disk never leaves a half-written file."""
+    write_text_atomic(path, json.dumps(data, indent=2) + "\n")
+
+
+def write_text_atomic(path: Path, text: str) -> Path:
+    """Write a text file under a temporary name, then rename it: the final name only ever holds a
+    whole file. On any error (e.g. OSError ENOSPC: disk full) the temporary file is removed."""
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, indent=2)
-            handle.write("\n")
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    return path
 
 
 def print_summary(report: dict[str, Any], outputs: dict[str, Path], console: Console) -> None:
