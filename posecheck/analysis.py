@@ -105,12 +105,18 @@ def analyze(
     if write_video:
         files["annotated video"] = out_dir / f"{stem}.annotated.mp4"
         annotators = default_annotators(spec.start.hold_s)
-        writer = BackgroundVideoWriter(
-            files["annotated video"],
-            source.fps,
-            source.size,
-            render=lambda item: draw_overlay(item[0], item[1], annotators),
-        )
+        try:
+            writer = BackgroundVideoWriter(
+                files["annotated video"],
+                source.fps,
+                source.size,
+                render=lambda item: draw_overlay(item[0], item[1], annotators),
+            )
+        except BaseException:
+            if estimator is not None:
+                estimator.close()
+            source.close()
+            raise
     checker = Checker(spec, side=side)
     frames: list[LandmarkSequence] = []
     states: list[FrameState] = []

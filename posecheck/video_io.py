@@ -19,7 +19,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from posecheck.disk_space import free_bytes
+from posecheck.disk_space import disk_full_error, free_bytes
 from posecheck.errors import BackgroundFailure, UserError
 from posecheck.quiet import quiet_native_stderr
 from posecheck.source import Frame, FrameSource
@@ -108,12 +108,15 @@ class BackgroundVideoWriter:
         self.partial_path = self.path.with_name(f".{self.path.stem}.partial{self.path.suffix}")
         self.error: BaseException | None = None
         self.frames_written = 0
-        self.bytes_per_frame = 0.0
+        self.bytes_per_frame = 0.0  # measured as the file grows, to say how much space a video needs
+        self._pixels = size[0] * size[1]
         self._task = "encoding the video"
         self._render = render
         self._writer = cv2.VideoWriter(str(self.partial_path), cv2.VideoWriter_fourcc(*"mp4v"), fps, size)
         if not self._writer.isOpened():
             self.partial_path.unlink(missing_ok=True)
+            if (free_bytes(self.path.parent) or 0) < self.DISK_RESERVE_BYTES:
+                raise disk_full_error(self.path.parent, None, "Nothing was analysed.")
             raise UserError(f"Cannot write the annotated video {path}: check the --out folder is writable.")
         self._queue: queue.Queue = queue.Queue(maxsize=depth)
         self._thread = threading.Thread(target=self._run, name="video-writer", daemon=True)
@@ -141,9 +144,11 @@ class BackgroundVideoWriter:
     def _check_space(self) -> None:
         """Stop with ENOSPC while the disk still has room for the report (OpenCV would not say)."""
         try:
-            self.bytes_per_frame = os.path.getsize(self.partial_path) / self.frames_written
+            measured = os.path.getsize(self.partial_path) / self.frames_written
         except OSError:
             return
+        # the encoder buffers its output: early on, assume at least 1 byte per 50 pixels
+        self.bytes_per_frame = max(measured, self._pixels / 50)
         free = free_bytes(self.partial_path.parent)
         if free is not None and free < max(self.DISK_RESERVE_BYTES, 30 * self.bytes_per_frame):
             raise OSError(errno.ENOSPC, "No space left on device", str(self.path))
