@@ -175,9 +175,11 @@ def analyze(
             model=model_dict,
             side_option=side,
             interrupted=interrupted or failure is not None,
+            source_stopped_early=source.stopped_early,
         )
         report = build_report(spec, checker.finish(), run, checker.side)
         report["series"] = frame_series(states)
+        report["warnings"] = list(source.warnings)
         stopped_by = stop_signals.interrupt_name() if interrupted else None
         report["stopped_by"] = "error" if failure is not None else stopped_by
         if failure is not None:

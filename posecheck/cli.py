@@ -436,14 +436,14 @@ def evaluate_clips(
     console.print(f"eval.json: {out_dir / 'eval.json'}")
 
 
-def _record_live(session, kind: str, use_history: bool) -> None:
+def _record_live(session, kind: str, use_history: bool, config=None) -> None:
     from posecheck.session_record import record_and_render
 
     for spec_, report_, path in session.report_paths:
         files = {"report": path}
         if "recording" in session.files:
             files["recording"] = session.files["recording"]
-        recorded = record_and_render(spec_, report_, files, kind, use_history)
+        recorded = record_and_render(spec_, report_, files, kind, use_history, config)
         console.print(f"html report: {recorded.html}")
         _say_recorded(recorded)
 
@@ -505,7 +505,7 @@ def program(
     )  # fmt: skip
     outcome = session.run()
     with stop_signals.finishing():
-        _record_live(session, "program", True)
+        _record_live(session, "program", True, settings)
     for spec_id, score in session.set_scores:
         console.print(f"{specs[spec_id].name}: set quality {score:.0f}/100")
     with History() as store:

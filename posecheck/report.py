@@ -204,6 +204,8 @@ def print_summary(report: dict[str, Any], outputs: dict[str, Path], console: Con
         )
     if report["interrupted"]:
         console.print("[yellow]Stopped early: this report covers the part analysed before the stop.[/]")
+    for warning in report.get("warnings", []):
+        console.print(f"[yellow]Note: {warning}[/]", highlight=False)
     if exercise["not_checked"]:
         console.print("[dim]Not checked by the camera: " + " ".join(exercise["not_checked"]) + "[/]")
     for label, path in outputs.items():

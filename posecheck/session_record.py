@@ -16,7 +16,7 @@ from posecheck.disk_space import disk_full_error, is_disk_full
 from posecheck.errors import UserError
 from posecheck.history import History
 from posecheck.html_report import render_html, write_html
-from posecheck.progression import load_config
+from posecheck.progression import ProgramConfig, load_config
 from posecheck.spec import ExerciseSpec
 
 
@@ -33,8 +33,12 @@ def record_and_render(
     files: dict[str, Path],
     kind: str,
     use_history: bool = True,
+    config: ProgramConfig | None = None,
 ) -> Recorded:
-    """Store the session (unless use_history is False) and write `<name>.report.html`."""
+    """Store the session (unless use_history is False) and write `<name>.report.html`.
+
+    `config` is the program's settings (`program --config`); by default the user's config file.
+    """
     session_id, sessions, problem = None, [], None
     artifacts = {label: str(Path(path).resolve()) for label, path in files.items()}
     html_path = Path(files["report"]).with_suffix(".html")
@@ -50,7 +54,7 @@ def record_and_render(
                 f"`posecheck history --import {files['report']}`."
             )
     document = render_html(
-        report, spec, files.get("annotated video"), sessions, load_config().mastery_quality
+        report, spec, files.get("annotated video"), sessions, (config or load_config()).mastery_quality
     )
     try:
         write_html(html_path, document)
