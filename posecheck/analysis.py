@@ -24,11 +24,15 @@ from posecheck.errors import BackgroundFailure, RunStopped, UserError
 from posecheck.guidance import brightness, setup_advice
 from posecheck.landmarks import LandmarkSequence
 from posecheck.model_store import ModelInfo
+from posecheck.orientation import rotation_hint
 from posecheck.overlay import OverlayView, default_annotators, draw_overlay
+from posecheck.person_lock import PeopleWatch, PersonLock
 from posecheck.report import RunInfo, build_report, frame_series, write_json_atomic
 from posecheck.source import VideoFileSource
 from posecheck.spec import ExerciseSpec
 from posecheck.video_io import BackgroundVideoWriter, PrefetchingReader
+
+PEOPLE_CHECK_EVERY_S = 2.0  # how often the picture is searched for a second person
 
 
 @dataclass
@@ -94,13 +98,14 @@ def analyze(
     source = VideoFileSource(video)
     stem = Path(video).stem
     files = {"report": out_dir / f"{stem}.report.json"}
-    estimator = None
+    estimator = people = None
     if cached is None:
         if model is None:
             raise UserError("No pose model given.")
-        from posecheck.pose import PoseEstimator
+        from posecheck.pose import PeopleCounter, PoseEstimator
 
         estimator = PoseEstimator(model.path)
+        people = PeopleCounter(model.path)
     writer = None
     if write_video:
         files["annotated video"] = out_dir / f"{stem}.annotated.mp4"
@@ -115,9 +120,11 @@ def analyze(
         except BaseException:
             if estimator is not None:
                 estimator.close()
+                people.close()
             source.close()
             raise
     checker = Checker(spec, side=side)
+    lock, watch, next_people_check = PersonLock(), PeopleWatch(), 0.0
     frames: list[LandmarkSequence] = []
     states: list[FrameState] = []
     # Hand the GIL back quickly when the model returns, so helper threads never delay it.
@@ -136,6 +143,10 @@ def analyze(
                     pose = cached[frame.index]
                 else:
                     pose = estimator.estimate(frame.image, frame.t)
+                    if frame.t >= next_people_check:
+                        watch.record(frame.t, people.count(frame.image))
+                        next_people_check = frame.t + PEOPLE_CHECK_EVERY_S
+                pose = lock.follow(pose)  # never another person's landmarks
                 frames.append(pose)
                 state = checker.process(pose)[0]
                 states.append(state)
@@ -159,6 +170,7 @@ def analyze(
                 writer.close()
             if estimator is not None:
                 estimator.close()
+                people.close()
             source.close()
     with stop_signals.finishing():  # a second signal must not cost the report
         if writer is not None and failure is None and writer.error is not None:
@@ -180,6 +192,8 @@ def analyze(
         report = build_report(spec, checker.finish(), run, checker.side)
         report["series"] = frame_series(states)
         report["warnings"] = list(source.warnings)
+        hints = (watch.warning(lock.left_out), rotation_hint(sequence, spec))
+        report["warnings"] += [hint for hint in hints if hint]
         stopped_by = stop_signals.interrupt_name() if interrupted else None
         report["stopped_by"] = "error" if failure is not None else stopped_by
         if failure is not None:
