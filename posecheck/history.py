@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from posecheck.disk_space import free_bytes
 from posecheck.errors import UserError
 from posecheck.quality import set_quality
 from posecheck.report import write_text_atomic
@@ -30,6 +31,7 @@ from posecheck.session_counts import why_not_counted
 
 DATA_DIR_ENV = "POSECHECK_DATA_DIR"
 SCHEMA_VERSION = 2
+NO_ROOM_BYTES = 1_000_000  # an I/O error with less free space than this is a full disk
 
 
 def _mark_non_sessions(db: sqlite3.Connection) -> None:
@@ -124,7 +126,9 @@ class History:
                 f"{where} is busy (another posecheck is writing to it?). Try again in a moment; "
                 "nothing was lost."
             )
-        if code.startswith("SQLITE_FULL") or "disk is full" in text:
+        io_error = code.startswith("SQLITE_IOERR") or "disk I/O error" in text
+        no_room = (free_bytes(self.path.parent) or 0) < NO_ROOM_BYTES
+        if code.startswith("SQLITE_FULL") or "disk is full" in text or (io_error and no_room):
             return UserError(
                 f"{where} cannot be written: the disk holding {self.path.parent} is full. "
                 "Free some space and try again; nothing stored before was lost."
@@ -135,9 +139,14 @@ class History:
                 f"{DATA_DIR_ENV} to a writable folder."
             )
         if code.startswith("SQLITE_CANTOPEN") or "unable to open" in text:
-            what = "is a folder, not a file" if self.path.is_dir() else "cannot be opened"
+            if self.path.is_dir():
+                what = "is a folder, not a file"
+            elif not os.access(self.path.parent, os.W_OK):
+                what = f"cannot be opened: its folder {self.path.parent} is read-only"
+            else:
+                what = "cannot be opened"
             return UserError(f"{where} {what}. Move it aside, or set {DATA_DIR_ENV} to another folder.")
-        if code.startswith("SQLITE_IOERR") or "disk I/O error" in text:
+        if io_error:
             return UserError(
                 f"{where} could not be read or written (disk I/O error: {text}). Check the disk and "
                 "that the folder is writable; posecheck has not changed the file."

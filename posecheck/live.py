@@ -29,6 +29,7 @@ from posecheck.errors import BackgroundFailure, RunStopped, UserError
 from posecheck.guidance import brightness, setup_advice
 from posecheck.model_store import ModelInfo
 from posecheck.overlay import OverlayView, default_annotators, draw_overlay
+from posecheck.person_lock import PeopleWatch, PersonLock
 from posecheck.quality import set_quality
 from posecheck.report import RunInfo, build_report, frame_series, write_json_atomic
 from posecheck.source import CameraSource, Frame, FrameSource, open_source
@@ -178,6 +179,7 @@ class LiveSession:
         self.files: dict[str, Path] = {}  # the recording and the reports, once run() has ended
         self.failure: BaseException | None = None  # what stopped the session, if something failed
         self.annotators = default_annotators(specs[0].start.hold_s)
+        self.lock = PersonLock()  # never another person's landmarks
         self._exercise_index = 0
 
     # --- helpers ---------------------------------------------------------------------------
@@ -277,7 +279,7 @@ class LiveSession:
                         continue
                     resting_until = None
                     current = self._new_set()
-                pose = estimator.estimate(frame.image, frame.t)
+                pose = self.lock.follow(estimator.estimate(frame.image, frame.t))
                 if self.paused:
                     state = previous_state or current.checker.process(pose)[0]
                 else:
@@ -401,6 +403,8 @@ class LiveSession:
             if self.failure is not None and record is self.sets[-1]:
                 report["stopped_by"], report["error"] = "error", str(self.failure)
             report["series"] = frame_series(record.states)
+            jumps = PeopleWatch().warning(self.lock.left_out) if record is self.sets[-1] else None
+            report["warnings"] = list(getattr(self.source, "warnings", ())) + ([jumps] if jumps else [])
             path = self.out_dir / f"{name}.report.json"
             try:
                 write_json_atomic(report, path)

@@ -125,3 +125,42 @@ def test_a_full_disk_is_recognised_however_it_is_wrapped():
     assert is_disk_full(OSError(errno.EDQUOT, "Disk quota exceeded"))
     assert not is_disk_full(OSError(errno.EACCES, "Permission denied"))
     assert not is_disk_full(BackgroundFailure("drawing the overlay", ZeroDivisionError()))
+
+
+# --- the history database on a full or read-only disk: said as it is, never "damaged" -----------
+
+
+def _history_on_tiny_disk(tmp_path: Path, then: str) -> subprocess.CompletedProcess:
+    """Store one session on a tmpfs data folder, make the disk full or read-only (`then`), then
+    import a second report: returns that import's result."""
+    from test_non_sessions import perfect_report
+
+    from posecheck.spec import get_spec
+
+    data = tmp_path / "data"
+    data.mkdir()
+    report = tmp_path / "second.report.json"
+    report.write_text(json.dumps(perfect_report(get_spec("pelvic_tilt"), day=1)))
+    (tmp_path / "first.report.json").write_text(json.dumps(perfect_report(get_spec("pelvic_tilt"))))
+    cli = shlex.join([sys.executable, "-m", "posecheck.cli", "history", "--import"])
+    spoil = {
+        "full": f"dd if=/dev/zero of={data}/filler bs=1k count=100000 2>/dev/null",
+        "read-only": f"mount -o remount,ro {data}",
+    }[then]
+    script = (
+        f"mount -t tmpfs -o size=256k tmpfs {data} && {cli} {tmp_path}/first.report.json >/dev/null && "
+        f"{spoil}; {cli} {report}"
+    )
+    env = {**os.environ, "POSECHECK_DATA_DIR": str(data)}
+    return subprocess.run(
+        ["unshare", "--user", "--map-root-user", "--mount", "sh", "-c", script],
+        capture_output=True, text=True, timeout=120, cwd=ROOT, env=env,
+    )  # fmt: skip
+
+
+@needs_tmpfs
+@pytest.mark.parametrize(("then", "said"), [("full", "is full"), ("read-only", "is read-only")])
+def test_a_history_on_a_full_or_read_only_disk_says_so(tmp_path, then, said):
+    result = _history_on_tiny_disk(tmp_path, then)
+    assert result.returncode == 2, result.stderr
+    assert said in result.stderr and "damaged" not in result.stderr and "Traceback" not in result.stderr
