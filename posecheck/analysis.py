@@ -19,20 +19,21 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from posecheck import stop_signals
 from posecheck.disk_space import disk_full_error, is_disk_full
-from posecheck.engine import Checker, FrameState
+from posecheck.engine import Checker
 from posecheck.errors import BackgroundFailure, RunStopped, UserError
 from posecheck.guidance import brightness, setup_advice
+from posecheck.landmark_store import LandmarkRecorder
 from posecheck.landmarks import LandmarkSequence
 from posecheck.model_store import ModelInfo
 from posecheck.orientation import rotation_hint
 from posecheck.overlay import OverlayView, default_annotators, draw_overlay
 from posecheck.person_lock import PeopleWatch, PersonLock
-from posecheck.report import RunInfo, build_report, frame_series, write_json_atomic
+from posecheck.report import RunInfo, SeriesRecorder, build_report, frame_series, write_json_atomic
 from posecheck.source import VideoFileSource
 from posecheck.spec import ExerciseSpec
 from posecheck.video_io import BackgroundVideoWriter, PrefetchingReader
 
-PEOPLE_CHECK_EVERY_S = 2.0  # how often the picture is searched for a second person
+PEOPLE_CHECK_EVERY_S = 5.0  # how often the picture is searched for a second person (~2 % of the model time)
 
 
 @dataclass
@@ -125,8 +126,11 @@ def analyze(
             raise
     checker = Checker(spec, side=side)
     lock, watch, next_people_check = PersonLock(), PeopleWatch(), 0.0
-    frames: list[LandmarkSequence] = []
-    states: list[FrameState] = []
+    # per-frame data in bounded memory, whatever the video's length (landmarks spooled to disk
+    # only when they are to be saved)
+    keep_all = save_landmarks and cached is None
+    recorder = LandmarkRecorder(source.size, spool_dir=out_dir if keep_all else None)
+    series = SeriesRecorder()
     # Hand the GIL back quickly when the model returns, so helper threads never delay it.
     switch_interval = sys.getswitchinterval()
     sys.setswitchinterval(0.0005)
@@ -147,9 +151,9 @@ def analyze(
                         watch.record(frame.t, people.count(frame.image))
                         next_people_check = frame.t + PEOPLE_CHECK_EVERY_S
                 pose = lock.follow(pose)  # never another person's landmarks
-                frames.append(pose)
+                recorder.add(pose)
                 state = checker.process(pose)[0]
-                states.append(state)
+                series.add(state)
                 if writer is not None:
                     advice = None
                     if state.phase in ("not_visible", "setup"):
@@ -177,11 +181,11 @@ def analyze(
             failure = BackgroundFailure(writer.failed_task, writer.error)
         if writer is not None and writer.error is not None:
             files.pop("annotated video", None)  # close() removed it: never a broken file
-        sequence = LandmarkSequence.stack(frames, source.size)
+        frame_count = recorder.frames
         model_dict = _model_dict(model) if cached is None else {"cached_landmarks": str(landmarks_file)}
         run = RunInfo(
             source=str(video),
-            frames=len(sequence),
+            frames=frame_count,
             fps=source.fps,
             image_size=source.size,
             model=model_dict,
@@ -190,31 +194,34 @@ def analyze(
             source_stopped_early=source.stopped_early,
         )
         report = build_report(spec, checker.finish(), run, checker.side)
-        report["series"] = frame_series(states)
+        report["series"] = series.series()
         report["warnings"] = list(source.warnings)
-        hints = (watch.warning(lock.left_out), rotation_hint(sequence, spec))
+        hints = (watch.warning(lock.left_out), rotation_hint(recorder.sample(), spec))
         report["warnings"] += [hint for hint in hints if hint]
         stopped_by = stop_signals.interrupt_name() if interrupted else None
         report["stopped_by"] = "error" if failure is not None else stopped_by
         if failure is not None:
             report["error"] = str(failure)
-        note = f"The report of the {len(sequence)} frames analysed was written to {files['report']}."
+        note = f"The report of the {frame_count} frames analysed was written to {files['report']}."
         try:
             write_json_atomic(report, files["report"])
-            if save_landmarks and cached is None:
+            if keep_all:
                 files["landmarks"] = out_dir / f"{stem}.landmarks.npz"
-                _save_atomic(sequence, files["landmarks"], model=json.dumps(model_dict), source=str(video))
+                _save_atomic(recorder, files["landmarks"], model=json.dumps(model_dict), source=str(video))
         except OSError as exc:
             if not is_disk_full(exc):
                 raise
             if not files["report"].is_file():
                 note = "Not even the JSON report could be written."
-            needed = len(json.dumps(report)) + (_landmarks_bytes(sequence) if save_landmarks else 0)
+            needed = len(json.dumps(report)) + (_landmarks_bytes(frame_count) if keep_all else 0)
             raise disk_full_error(out_dir, needed, note) from exc
+        finally:
+            recorder.close()
     if failure is not None:
-        _raise_stopped(failure, writer, source.frame_count or len(sequence), note, out_dir)
+        _raise_stopped(failure, writer, source.frame_count or frame_count, note, out_dir)
     outputs = AnalysisOutputs(report, files)
-    _check_person_seen(sequence, video, files)
+    if frame_count and not recorder.any_detected:
+        _no_person(video, files)
     return outputs
 
 
@@ -233,18 +240,18 @@ def _raise_stopped(
     ) from failure
 
 
-def _save_atomic(sequence: LandmarkSequence, path: Path, **metadata: str) -> None:
+def _save_atomic(recorder: LandmarkRecorder, path: Path, **metadata: str) -> None:
     """Save landmarks under a temporary name first, so a full disk never leaves half a file."""
     tmp = path.with_name(f".{path.stem}.partial.npz")
     try:
-        sequence.save(tmp, **metadata)
+        recorder.save(tmp, **metadata)
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
 
 
-def _landmarks_bytes(sequence: LandmarkSequence) -> int:
-    return int(len(sequence) * (33 * 7 + 1) * 4)
+def _landmarks_bytes(frames: int) -> int:
+    return int(frames * (33 * 7 + 1) * 4)
 
 
 def _analyze_cached(
@@ -276,9 +283,8 @@ def _model_dict(model: ModelInfo | None) -> dict[str, Any] | None:
     return data
 
 
-def _check_person_seen(sequence: LandmarkSequence, video: Path, files: dict[str, Path]) -> None:
-    if len(sequence) and not sequence.detected.any():
-        raise UserError(
-            f"No person was detected in any frame of {video}. Make sure your whole body is in the "
-            f"picture and well lit, then record again. (The empty report is in {files['report']}.)"
-        )
+def _no_person(video: Path, files: dict[str, Path]) -> None:
+    raise UserError(
+        f"No person was detected in any frame of {video}. Make sure your whole body is in the "
+        f"picture and well lit, then record again. (The empty report is in {files['report']}.)"
+    )

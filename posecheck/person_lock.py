@@ -89,6 +89,7 @@ class PeopleWatch:
         left = f" {left_out} frames that showed the other person were left out." if left_out else ""
         return (
             f"Two people are seen (from {first:.1f} s, in {len(self.times_with_several)} of {self.checks} "
-            "checks): posecheck follows the person seen first and never mixes in the other." + left
+            "checks): posecheck follows the person seen first and never mixes in the other."
+            + left
             + " For a reliable check, have only the person exercising in the picture."
         )

@@ -142,6 +142,30 @@ def frame_series(states: list) -> dict[str, list]:
     }
 
 
+class SeriesRecorder:
+    """`frame_series` for a run of any length in bounded memory.
+
+    Keeps every `step`-th frame's state; whenever more than twice MAX_SERIES_POINTS are kept, every
+    other one is dropped and the step doubles. So an hour of video costs no more than a minute.
+    """
+
+    def __init__(self) -> None:
+        self.frames = 0
+        self._step = 1
+        self._kept: list = []
+
+    def add(self, state: Any) -> None:
+        if self.frames % self._step == 0:
+            self._kept.append(state)
+            if len(self._kept) > 2 * MAX_SERIES_POINTS:
+                self._kept = self._kept[::2]
+                self._step *= 2
+        self.frames += 1
+
+    def series(self) -> dict[str, list]:
+        return frame_series(self._kept)
+
+
 def write_json_atomic(data: dict[str, Any], path: Path) -> None:
     """Write JSON so that a crash or a full disk never leaves a half-written file."""
     write_text_atomic(path, json.dumps(data, indent=2) + "\n")
