@@ -249,3 +249,27 @@ def test_a_still_image_renamed_mp4_is_stored_as_not_counting(env, tmp_path):
         newest = store.sessions()[0]
         assert newest["counts"] == 0 and "too short" in newest["not_counted_because"]
         assert program_status(store, load_specs(), ProgramConfig()).exercises["pelvic_tilt"].mastered
+
+
+def test_a_session_the_busy_database_could_not_take_can_be_imported_later(tmp_path, monkeypatch):
+    from posecheck import session_record
+
+    monkeypatch.setenv("POSECHECK_DATA_DIR", str(tmp_path / "data"))
+    History().close()
+    blocker = sqlite3.connect(tmp_path / "data" / "history.sqlite3", isolation_level=None)
+    blocker.execute("BEGIN EXCLUSIVE")
+    monkeypatch.setattr(session_record, "History", lambda: History(timeout_s=0.2))
+    report = perfect_report(get_spec("pelvic_tilt"))
+    report_path = tmp_path / "clip.report.json"
+    report_path.write_text(json.dumps(report))
+    try:
+        recorded = session_record.record_and_render(
+            get_spec("pelvic_tilt"), report, {"report": report_path}, "analyze"
+        )
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    assert recorded.session_id is None and "busy" in recorded.history_problem
+    assert f"posecheck history --import {report_path}" in recorded.history_problem
+    with History() as store:
+        assert store.import_report(report_path) == 1
