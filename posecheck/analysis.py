@@ -163,6 +163,7 @@ def analyze(
     except KeyboardInterrupt:
         interrupted = True
     except UserError:
+        recorder.close()
         raise
     except Exception as exc:  # a thread (or this loop) failed: keep what was analysed
         failure = exc
@@ -203,15 +204,17 @@ def analyze(
         if failure is not None:
             report["error"] = str(failure)
         note = f"The report of the {frame_count} frames analysed was written to {files['report']}."
+        report_written = False
         try:
             write_json_atomic(report, files["report"])
+            report_written = True
             if keep_all:
                 files["landmarks"] = out_dir / f"{stem}.landmarks.npz"
                 _save_atomic(recorder, files["landmarks"], model=json.dumps(model_dict), source=str(video))
         except OSError as exc:
             if not is_disk_full(exc):
                 raise
-            if not files["report"].is_file():
+            if not report_written:
                 note = "Not even the JSON report could be written."
             needed = len(json.dumps(report)) + (_landmarks_bytes(frame_count) if keep_all else 0)
             raise disk_full_error(out_dir, needed, note) from exc
@@ -232,7 +235,8 @@ def _raise_stopped(
     if is_disk_full(failure):
         per_frame = writer.bytes_per_frame if writer is not None else 0.0
         needed = int(per_frame * total_frames) if per_frame else None
-        raise disk_full_error(out_dir, needed, f"The annotated video was not kept. {note}") from failure
+        video_note = "The annotated video was not kept. " if writer is not None else ""
+        raise disk_full_error(out_dir, needed, video_note + note) from failure
     drawing = isinstance(failure, BackgroundFailure) and failure.task == "drawing the overlay"
     hint = " (or --no-video to skip the annotated video)" if drawing else ""
     raise RunStopped(
