@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from posecheck import stop_signals
@@ -69,6 +70,7 @@ def _progress(enabled: bool) -> Progress:
         TimeRemainingColumn(),
         disable=not enabled,
         transient=True,
+        console=Console(file=stop_signals.HangupSafeStream(sys.stdout)),  # a closed terminal is a hangup
     )
 
 

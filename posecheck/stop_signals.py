@@ -9,8 +9,10 @@ after the first signal, further signals are noted and ignored; a third Ctrl-C qu
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import signal
+import stat
 import sys
 from collections.abc import Iterator
 
@@ -47,16 +49,58 @@ def _handle(signum: int, frame: object) -> None:
     raise Stopped(signal.Signals(signum).name)
 
 
+class HangupSafeStream:
+    """A text stream for progress output that survives the terminal being closed.
+
+    A write that fails with EIO (the terminal is gone; SIGHUP may not be handled yet) is dropped
+    and the terminal detached, so the run ends as a hangup instead of failing on its progress bar.
+    """
+
+    def __init__(self, stream) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except OSError as exc:
+            if exc.errno != errno.EIO:
+                raise
+            terminal_lost()
+            return len(text)
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except OSError as exc:
+            if exc.errno != errno.EIO:
+                raise
+            terminal_lost()
+
+    def __getattr__(self, name: str):
+        return getattr(self._stream, name)
+
+
+def terminal_lost() -> None:
+    """Writing to the terminal failed with EIO: it was closed (a hangup, even if SIGHUP has not
+    been handled yet). Note it as SIGHUP and stop writing to it."""
+    if signal.SIGHUP not in _received:
+        _received.append(signal.SIGHUP)
+    _detach_from_terminal()
+
+
 def _detach_from_terminal() -> None:
     """The terminal is gone: send output that would go to it to /dev/null instead of failing."""
     for stream in (sys.stdout, sys.stderr):
         try:
-            if stream is not None and stream.isatty():
-                stream.flush()
-                devnull = os.open(os.devnull, os.O_WRONLY)
-                os.dup2(devnull, stream.fileno())
-                os.close(devnull)
-        except (OSError, ValueError):
+            fd = stream.fileno()
+            # a hung-up terminal may no longer say it is one (isatty fails): any character device
+            # (not a pipe or a file, which still work) is replaced
+            if not stat.S_ISCHR(os.fstat(fd).st_mode):
+                continue
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, fd)
+            os.close(devnull)
+        except (AttributeError, OSError, ValueError):
             continue
 
 

@@ -6,6 +6,7 @@ run the real `posecheck` command in a subprocess and send it real signals.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -243,3 +244,37 @@ def test_sigterm_stops_a_headless_live_session_with_report_recording_and_history
     with sqlite3.connect(db) as conn:
         artifacts = json.loads(conn.execute("SELECT artifacts_json FROM sessions").fetchone()[0])
     assert artifacts["recording"].endswith("session.recording.mp4")  # the recording reaches history
+
+
+@pytest.mark.e2e
+def test_closing_the_terminal_ends_analyze_like_sighup(tmp_path, env):
+    """A real pseudo-terminal as the run's controlling terminal, closed mid-run: the kernel sends
+    SIGHUP and every later write to the terminal fails (EIO); nothing may be lost to that."""
+    out = tmp_path / "out"
+    master, slave = os.openpty()
+    slave_name = os.ttyname(slave)
+    os.close(slave)
+
+    def own_terminal():  # a new session whose first terminal opened becomes its controlling one
+        os.setsid()
+        fd = os.open(slave_name, os.O_RDWR)
+        for target in (0, 1, 2):
+            os.dup2(fd, target)
+
+    process = subprocess.Popen(
+        [*COMMAND, "analyze", str(DEMO), "--out", str(out)], preexec_fn=own_terminal, env=env, cwd=ROOT
+    )
+    partial = out / ".bridge_side_demo.annotated.partial.mp4"
+    deadline = time.monotonic() + 120
+    os.set_blocking(master, False)
+    while time.monotonic() < deadline and not (partial.exists() and partial.stat().st_size > 150_000):
+        with contextlib.suppress(OSError):  # BlockingIOError when nothing new was written
+            os.read(master, 65536)  # a terminal shows what it is sent
+        time.sleep(0.1)
+    os.close(master)  # the terminal window is closed
+    assert process.wait(timeout=120) == 129
+    report = json.loads((out / "bridge_side_demo.report.json").read_text())
+    assert report["stopped_by"] == "SIGHUP" and 0 < report["input"]["frames"] < 1005
+    assert (out / "bridge_side_demo.report.html").is_file()
+    assert _frames_in(out / "bridge_side_demo.annotated.mp4") == report["input"]["frames"]
+    assert _history_rows(env) == [(1, 0)]
