@@ -117,13 +117,16 @@ class VideoFileSource(FrameSource):
         index = 0
         image = self._first
         t = self._first_t
-        jumps = 0
+        jumps, offset = 0, 0.0
         while image is not None:
             if self._counter_times:
                 t = index * frame_interval
-            elif np.isfinite(last_t) and t - last_t > max(MAX_FRAME_GAP_S, 10 * frame_interval):
-                jumps += 1  # a broken timestamp: the frame comes one interval after the last
-                t = last_t + frame_interval
+            else:
+                t -= offset
+                if np.isfinite(last_t) and t - last_t > max(MAX_FRAME_GAP_S, 10 * frame_interval):
+                    jumps += 1  # a broken timestamp: the frame comes one interval after the last,
+                    offset += t - last_t - frame_interval  # and the later ones keep their spacing
+                    t = last_t + frame_interval
             if not np.isfinite(t) or t <= last_t:
                 # Some containers report no or repeated times: step one frame interval on.
                 t = last_t + frame_interval if np.isfinite(last_t) else 0.0
@@ -136,8 +139,8 @@ class VideoFileSource(FrameSource):
             t = self._position_seconds()
         if jumps:
             self.warnings.append(
-                f"The video's timestamps jumped by more than {MAX_FRAME_GAP_S:g} s between frames "
-                f"{jumps} time(s); those frames were timed one frame apart instead."
+                f"The video's timestamps jumped by more than {MAX_FRAME_GAP_S:g} s between two frames "
+                f"{jumps} time(s); each jump was replaced by one frame interval."
             )
         if self.frame_count and index < CUT_SHORT_SHARE * self.frame_count:
             self.stopped_early = True

@@ -148,3 +148,34 @@ def test_each_exercise_of_a_program_session_counts_down_its_own_start_hold(tmp_p
         session._new_set()
         holds.append(next(a.hold_s for a in session.annotators if isinstance(a, CountdownAnnotator)))
     assert holds == [first.start.hold_s, 4.5]
+
+
+class JumpingCapture:
+    """Stands in for cv2.VideoCapture: 60 frames at 30 fps whose timestamps jump 1000 s at frame 30."""
+
+    def __init__(self) -> None:
+        self.index = 0
+
+    def read(self):
+        self.index += 1
+        return (self.index <= 60, np.zeros((8, 8, 3), np.uint8) if self.index <= 60 else None)
+
+    def get(self, prop):
+        jump = 1000.0 if self.index > 30 else 0.0
+        return ((self.index - 1) / 30.0 + jump) * 1000.0
+
+    def release(self) -> None:
+        pass
+
+
+def test_timestamps_that_jump_by_seconds_are_replaced_and_said(tmp_path):
+    source = VideoFileSource(write_clip(tmp_path / "ok.mp4", fps=30, frames=5))
+    source._capture, source._first_t, source.frame_count = JumpingCapture(), 0.0, None
+    source._first = source._capture.read()[1]
+    times = [frame.t for frame in source]
+    assert len(times) == 60 and times[-1] == pytest.approx(59 / 30, abs=1e-6)  # seconds, not 1000+
+    assert np.allclose(np.diff(times), 1 / 30)  # seconds: the spacing after the jump is kept
+    assert source.warnings == [
+        "The video's timestamps jumped by more than 2 s between two frames 1 time(s); each jump was "
+        "replaced by one frame interval."
+    ]
