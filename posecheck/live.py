@@ -31,7 +31,7 @@ from posecheck.model_store import ModelInfo
 from posecheck.overlay import OverlayView, default_annotators, draw_overlay
 from posecheck.person_lock import PeopleWatch, PersonLock
 from posecheck.quality import set_quality
-from posecheck.report import RunInfo, build_report, frame_series, write_json_atomic
+from posecheck.report import RunInfo, SeriesRecorder, build_report, write_json_atomic
 from posecheck.source import CameraSource, Frame, FrameSource, open_source
 from posecheck.spec import ExerciseSpec
 from posecheck.speech import Speaker
@@ -110,7 +110,7 @@ class SetRecord:
     spec: ExerciseSpec
     checker: Checker
     frames: int = 0
-    states: list[FrameState] = field(default_factory=list)
+    series: SeriesRecorder = field(default_factory=SeriesRecorder)  # bounded, however long the set
 
 
 @dataclass
@@ -285,7 +285,7 @@ class LiveSession:
                 else:
                     state = current.checker.process(pose)[0]
                     current.frames += 1
-                    current.states.append(state)
+                    current.series.add(state)
                 advice = None
                 if state.phase in ("not_visible", "setup"):
                     advice = setup_advice(pose, brightness(frame.image), current.spec)
@@ -402,7 +402,7 @@ class LiveSession:
             report["stopped_by"] = stop_signals.interrupt_name() if ended_by == "interrupted" else None
             if self.failure is not None and record is self.sets[-1]:
                 report["stopped_by"], report["error"] = "error", str(self.failure)
-            report["series"] = frame_series(record.states)
+            report["series"] = record.series.series()
             jumps = PeopleWatch().warning(self.lock.left_out) if record is self.sets[-1] else None
             report["warnings"] = list(getattr(self.source, "warnings", ())) + ([jumps] if jumps else [])
             path = self.out_dir / f"{name}.report.json"
