@@ -1,29 +1,40 @@
 """The pipeline for a recorded video: source -> pose -> checker -> overlay and report.
 
-`analyze` is what `posecheck analyze` and `posecheck demo` call. Ctrl-C stops it early and
-still writes the report (and video) of what was analysed so far.
+`analyze` is what `posecheck analyze` and `posecheck demo` call. Ctrl-C (and SIGTERM, SIGHUP)
+stops it early and still writes the report (and video) of what was analysed so far. A failure
+in any thread (decoding, drawing, encoding) stops it too: the report of what was analysed is
+written, then `RunStopped` says what failed; a full disk ends in `DiskFull` the same way.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from posecheck.engine import Checker, FrameState
-from posecheck.errors import UserError
+from posecheck import stop_signals
+from posecheck.disk_space import disk_full_error, is_disk_full
+from posecheck.engine import Checker
+from posecheck.errors import BackgroundFailure, RunStopped, UserError
 from posecheck.guidance import brightness, setup_advice
+from posecheck.landmark_store import LandmarkRecorder
 from posecheck.landmarks import LandmarkSequence
 from posecheck.model_store import ModelInfo
+from posecheck.orientation import rotation_hint
 from posecheck.overlay import OverlayView, default_annotators, draw_overlay
-from posecheck.report import RunInfo, build_report, frame_series, write_json_atomic
+from posecheck.person_lock import PeopleWatch, PersonLock
+from posecheck.report import RunInfo, SeriesRecorder, build_report, frame_series, write_json_atomic
 from posecheck.source import VideoFileSource
 from posecheck.spec import ExerciseSpec
 from posecheck.video_io import BackgroundVideoWriter, PrefetchingReader
+
+PEOPLE_CHECK_EVERY_S = 5.0  # how often the picture is searched for a second person (~2 % of the model time)
 
 
 @dataclass
@@ -59,6 +70,7 @@ def _progress(enabled: bool) -> Progress:
         TimeRemainingColumn(),
         disable=not enabled,
         transient=True,
+        console=Console(file=stop_signals.HangupSafeStream(sys.stdout)),  # a closed terminal is a hangup
     )
 
 
@@ -89,31 +101,44 @@ def analyze(
     source = VideoFileSource(video)
     stem = Path(video).stem
     files = {"report": out_dir / f"{stem}.report.json"}
-    estimator = None
+    estimator = people = None
     if cached is None:
         if model is None:
             raise UserError("No pose model given.")
-        from posecheck.pose import PoseEstimator
+        from posecheck.pose import PeopleCounter, PoseEstimator
 
         estimator = PoseEstimator(model.path)
+        people = PeopleCounter(model.path)
     writer = None
     if write_video:
         files["annotated video"] = out_dir / f"{stem}.annotated.mp4"
         annotators = default_annotators(spec.start.hold_s)
-        writer = BackgroundVideoWriter(
-            files["annotated video"],
-            source.fps,
-            source.size,
-            render=lambda item: draw_overlay(item[0], item[1], annotators),
-        )
+        try:
+            writer = BackgroundVideoWriter(
+                files["annotated video"],
+                source.fps,
+                source.size,
+                render=lambda item: draw_overlay(item[0], item[1], annotators),
+            )
+        except BaseException:
+            if estimator is not None:
+                estimator.close()
+                people.close()
+            source.close()
+            raise
     checker = Checker(spec, side=side)
-    frames: list[LandmarkSequence] = []
-    states: list[FrameState] = []
+    lock, watch, next_people_check = PersonLock(), PeopleWatch(), 0.0
+    # per-frame data in bounded memory, whatever the video's length (landmarks spooled to disk
+    # only when they are to be saved)
+    keep_all = save_landmarks and cached is None
+    recorder = LandmarkRecorder(source.size, spool_dir=out_dir if keep_all else None)
+    series = SeriesRecorder()
     # Hand the GIL back quickly when the model returns, so helper threads never delay it.
     switch_interval = sys.getswitchinterval()
     sys.setswitchinterval(0.0005)
     reader = PrefetchingReader(source)
     interrupted = False
+    failure: BaseException | None = None
     try:
         with _progress(show_progress) as progress:
             task = progress.add_task(f"Analysing {Path(video).name}", total=source.frame_count)
@@ -124,9 +149,13 @@ def analyze(
                     pose = cached[frame.index]
                 else:
                     pose = estimator.estimate(frame.image, frame.t)
-                frames.append(pose)
+                    if frame.t >= next_people_check:
+                        watch.record(frame.t, people.count(frame.image))
+                        next_people_check = frame.t + PEOPLE_CHECK_EVERY_S
+                pose = lock.follow(pose)  # never another person's landmarks
+                recorder.add(pose)
                 state = checker.process(pose)[0]
-                states.append(state)
+                series.add(state)
                 if writer is not None:
                     advice = None
                     if state.phase in ("not_visible", "setup"):
@@ -135,35 +164,100 @@ def analyze(
                 progress.advance(task)
     except KeyboardInterrupt:
         interrupted = True
+    except UserError:
+        recorder.close()
+        raise
+    except Exception as exc:  # a thread (or this loop) failed: keep what was analysed
+        failure = exc
     finally:
-        sys.setswitchinterval(switch_interval)
-        reader.close()
-        if writer is not None:
-            writer.close()
-        if estimator is not None:
-            estimator.close()
-        source.close()
-
-    sequence = LandmarkSequence.stack(frames, source.size)
-    model_dict = _model_dict(model) if cached is None else {"cached_landmarks": str(landmarks_file)}
-    run = RunInfo(
-        source=str(video),
-        frames=len(sequence),
-        fps=source.fps,
-        image_size=source.size,
-        model=model_dict,
-        side_option=side,
-        interrupted=interrupted,
-    )
-    report = build_report(spec, checker.finish(), run, checker.side)
-    report["series"] = frame_series(states)
-    write_json_atomic(report, files["report"])
-    if save_landmarks and cached is None:
-        files["landmarks"] = out_dir / f"{stem}.landmarks.npz"
-        sequence.save(files["landmarks"], model=json.dumps(model_dict), source=str(video))
+        with stop_signals.finishing():
+            sys.setswitchinterval(switch_interval)
+            reader.close()
+            if writer is not None:
+                writer.close()
+            if estimator is not None:
+                estimator.close()
+                people.close()
+            source.close()
+    with stop_signals.finishing():  # a second signal must not cost the report
+        if writer is not None and failure is None and writer.error is not None:
+            failure = BackgroundFailure(writer.failed_task, writer.error)
+        if writer is not None and writer.error is not None:
+            files.pop("annotated video", None)  # close() removed it: never a broken file
+        frame_count = recorder.frames
+        model_dict = _model_dict(model) if cached is None else {"cached_landmarks": str(landmarks_file)}
+        run = RunInfo(
+            source=str(video),
+            frames=frame_count,
+            fps=source.fps,
+            image_size=source.size,
+            model=model_dict,
+            side_option=side,
+            interrupted=interrupted or failure is not None,
+            source_stopped_early=source.stopped_early,
+        )
+        report = build_report(spec, checker.finish(), run, checker.side)
+        report["series"] = series.series()
+        report["warnings"] = list(source.warnings)
+        hints = (watch.warning(lock.left_out), rotation_hint(recorder.sample(), spec))
+        report["warnings"] += [hint for hint in hints if hint]
+        stopped_by = stop_signals.interrupt_name() if interrupted else None
+        report["stopped_by"] = "error" if failure is not None else stopped_by
+        if failure is not None:
+            report["error"] = str(failure)
+        note = f"The report of the {frame_count} frames analysed was written to {files['report']}."
+        report_written = False
+        try:
+            write_json_atomic(report, files["report"])
+            report_written = True
+            if keep_all:
+                files["landmarks"] = out_dir / f"{stem}.landmarks.npz"
+                _save_atomic(recorder, files["landmarks"], model=json.dumps(model_dict), source=str(video))
+        except OSError as exc:
+            if not is_disk_full(exc):
+                raise
+            if not report_written:
+                note = "Not even the JSON report could be written."
+            needed = len(json.dumps(report)) + (_landmarks_bytes(frame_count) if keep_all else 0)
+            raise disk_full_error(out_dir, needed, note) from exc
+        finally:
+            recorder.close()
+    if failure is not None:
+        _raise_stopped(failure, writer, source.frame_count or frame_count, note, out_dir)
     outputs = AnalysisOutputs(report, files)
-    _check_person_seen(sequence, video, files)
+    if frame_count and not recorder.any_detected:
+        _no_person(video, files)
     return outputs
+
+
+def _raise_stopped(
+    failure: BaseException, writer: BackgroundVideoWriter | None, total_frames: int, note: str, out_dir: Path
+) -> None:
+    """One line: what failed, and where the report of the frames analysed before it is."""
+    if is_disk_full(failure):
+        per_frame = writer.bytes_per_frame if writer is not None else 0.0
+        needed = int(per_frame * total_frames) if per_frame else None
+        video_note = "The annotated video was not kept. " if writer is not None else ""
+        raise disk_full_error(out_dir, needed, video_note + note) from failure
+    drawing = isinstance(failure, BackgroundFailure) and failure.task == "drawing the overlay"
+    hint = " (or --no-video to skip the annotated video)" if drawing else ""
+    raise RunStopped(
+        f"posecheck stopped: {failure}. {note} Run again with --debug for the details{hint}."
+    ) from failure
+
+
+def _save_atomic(recorder: LandmarkRecorder, path: Path, **metadata: str) -> None:
+    """Save landmarks under a temporary name first, so a full disk never leaves half a file."""
+    tmp = path.with_name(f".{path.stem}.partial.npz")
+    try:
+        recorder.save(tmp, **metadata)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _landmarks_bytes(frames: int) -> int:
+    return int(frames * (33 * 7 + 1) * 4)
 
 
 def _analyze_cached(
@@ -195,9 +289,8 @@ def _model_dict(model: ModelInfo | None) -> dict[str, Any] | None:
     return data
 
 
-def _check_person_seen(sequence: LandmarkSequence, video: Path, files: dict[str, Path]) -> None:
-    if len(sequence) and not sequence.detected.any():
-        raise UserError(
-            f"No person was detected in any frame of {video}. Make sure your whole body is in the "
-            f"picture and well lit, then record again. (The empty report is in {files['report']}.)"
-        )
+def _no_person(video: Path, files: dict[str, Path]) -> None:
+    raise UserError(
+        f"No person was detected in any frame of {video}. Make sure your whole body is in the "
+        f"picture and well lit, then record again. (The empty report is in {files['report']}.)"
+    )

@@ -15,7 +15,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from posecheck import __version__
+from posecheck import __version__, stop_signals
 from posecheck.errors import UserError
 
 app = typer.Typer(
@@ -137,13 +137,19 @@ def _run_analysis(
         write_video=not no_video,
         show_progress=sys.stderr.isatty() or sys.stdout.isatty(),
     )
-    recorded = record_and_render(spec, outputs.report, outputs.files, "analyze", history)
-    outputs.files["html report"] = recorded.html
-    print_summary(outputs.report, outputs.files, console)
-    _say_recorded(recorded)
+    with stop_signals.finishing():
+        recorded = record_and_render(spec, outputs.report, outputs.files, "analyze", history)
+        outputs.files["html report"] = recorded.html
+        print_summary(outputs.report, outputs.files, console)
+        _say_recorded(recorded)
     if outputs.report["interrupted"]:
-        err_console.print("[yellow]Interrupted: the report of what was analysed so far was written.[/]")
-        raise typer.Exit(130)
+        err_console.print(f"[yellow]{_stopped_by()}: the report of what was analysed so far was written.[/]")
+        raise typer.Exit(stop_signals.exit_code())
+
+
+def _stopped_by() -> str:
+    name = stop_signals.received()
+    return "Interrupted" if name in (None, "SIGINT") else f"Stopped by {name}"
 
 
 def _say_recorded(recorded) -> None:
@@ -361,24 +367,26 @@ def live(
     if session.speaker.problem:
         err_console.print(f"[yellow]Note: {session.speaker.problem}.[/]")
     outcome = session.run()
-    _record_live(session, "live", history)
-    for report in outcome.reports:
-        print_summary(report, {}, console)
-    for label, path in outcome.files.items():
-        console.print(f"{label}: {path}")
+    with stop_signals.finishing():
+        _record_live(session, "live", history)
+        for report in outcome.reports:
+            print_summary(report, {}, console)
+        for label, path in outcome.files.items():
+            console.print(f"{label}: {path}")
     if outcome.mean_latency_ms is not None:
         speed = f"{outcome.mean_fps:.1f} fps, mean latency {outcome.mean_latency_ms:.0f} ms"
         console.print(f"[dim]{outcome.frames} frames, {speed}[/]")
     endings = {
         "camera_stopped": "[yellow]The camera stopped delivering frames: "
         "the report of the session so far was written.[/]",
-        "interrupted": "[yellow]Interrupted: the report of the session so far was written.[/]",
+        "interrupted": f"[yellow]{_stopped_by()}: the report of the session so far was written.[/]",
         "window_closed": "Window closed: session ended and report written.",
     }
     if outcome.ended_by in endings:
         err_console.print(endings[outcome.ended_by])
+    session.raise_if_failed()
     if outcome.ended_by == "interrupted":
-        raise typer.Exit(130)
+        raise typer.Exit(stop_signals.exit_code())
     if outcome.ended_by == "camera_stopped":
         raise typer.Exit(3)
 
@@ -428,14 +436,14 @@ def evaluate_clips(
     console.print(f"eval.json: {out_dir / 'eval.json'}")
 
 
-def _record_live(session, kind: str, use_history: bool) -> None:
+def _record_live(session, kind: str, use_history: bool, config=None) -> None:
     from posecheck.session_record import record_and_render
 
     for spec_, report_, path in session.report_paths:
         files = {"report": path}
-        if "recording" in getattr(session, "files", {}):
+        if "recording" in session.files:
             files["recording"] = session.files["recording"]
-        recorded = record_and_render(spec_, report_, files, kind, use_history)
+        recorded = record_and_render(spec_, report_, files, kind, use_history, config)
         console.print(f"html report: {recorded.html}")
         _say_recorded(recorded)
 
@@ -496,13 +504,15 @@ def program(
         stop_at_dose=True, rest_s=settings.rest_between_sets_s,
     )  # fmt: skip
     outcome = session.run()
-    _record_live(session, "program", True)
+    with stop_signals.finishing():
+        _record_live(session, "program", True, settings)
     for spec_id, score in session.set_scores:
         console.print(f"{specs[spec_id].name}: set quality {score:.0f}/100")
     with History() as store:
         _print_status(program_status(store, specs, settings), brief=True)
+    session.raise_if_failed()
     if outcome.ended_by == "interrupted":
-        raise typer.Exit(130)
+        raise typer.Exit(stop_signals.exit_code())
 
 
 def _print_status(standing, brief: bool = False) -> None:
@@ -544,8 +554,20 @@ def history(
     export: Annotated[
         Path | None, typer.Option("--export", help="Write all sessions and reps to a .csv or .json file.")
     ] = None,
+    delete: Annotated[
+        int | None, typer.Option("--delete", help="Delete the session with this id (asks first).")
+    ] = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="With --delete: do not ask.")] = False,
+    import_report: Annotated[
+        Path | None,
+        typer.Option("--import", help="Add a session from its REPORT.json (e.g. one not saved before)."),
+    ] = None,
 ) -> None:
-    """List your stored sessions and each exercise's quality trend, or export them.
+    """List your stored sessions and each exercise's quality trend, export, delete or import them.
+
+    Sessions that are not a real attempt (too short, nobody seen, counting never started, a
+    re-check of saved landmarks, your own spec replacing a built-in one) are kept but do not
+    count toward the program's progression.
 
     Example: posecheck history --exercise segmental_bridge
     """
@@ -555,21 +577,36 @@ def history(
         if export is not None:
             console.print(f"Exported to {store.export(export)}")
             return
+        if delete is not None:
+            _delete_session(store, delete, yes)
+            return
+        if import_report is not None:
+            session_id = store.import_report(import_report)
+            counted = store.session(session_id)
+            why = counted["not_counted_because"]
+            console.print(f"Added as session {session_id}" + (f" (does not count: {why})." if why else "."))
+            return
         sessions = store.sessions(exercise, limit)
-        everything = store.sessions(exercise)
+        everything = store.sessions(exercise, counting_only=True)
         path = store.path
     if not sessions:
         console.print(f"No sessions yet in {path}. Analyse a video or start `posecheck live`.")
         return
     table = Table(title=f"Sessions ({path})", header_style="bold")
-    for column in ("id", "when", "kind", "exercise", "reps", "good", "quality", "full dose"):
+    for column in ("id", "when", "kind", "exercise", "reps", "good", "quality", "full dose", "counts"):
         table.add_column(column, no_wrap=column == "exercise", overflow="fold")
     for s in sessions:
         table.add_row(
             str(s["id"]), s["created"][:16].replace("T", " "), s["kind"], s["exercise_id"], str(s["reps"]),
             str(s["good_reps"]), f"{s['quality']:.0f}", "yes" if s["full_dose"] else "no",
+            "yes" if s["counts"] else "[yellow]no[/]",
         )  # fmt: skip
     console.print(table)
+    for s in sessions:
+        if not s["counts"]:
+            console.print(
+                f"[dim]Session {s['id']} does not count toward progression: {s['not_counted_because']}.[/]"
+            )
     trends = Table(title="Quality trend per exercise (oldest to newest)", header_style="bold")
     for column in ("exercise", "sessions", "quality", "best", "last"):
         trends.add_column(column)
@@ -579,6 +616,19 @@ def history(
     for name, scores in sorted(by_exercise.items()):
         trends.add_row(name, str(len(scores)), _sparkline(scores), f"{max(scores):.0f}", f"{scores[-1]:.0f}")
     console.print(trends)
+
+
+def _delete_session(store, session_id: int, yes: bool) -> None:
+    stored = store.session(session_id)
+    when = stored["created"][:16].replace("T", " ")
+    what = (
+        f"session {session_id} ({when}, {stored['exercise_id']}, {stored['reps']} reps, {stored['source']})"
+    )
+    if not yes and not typer.confirm(f"Delete {what} from your history?", default=False):
+        console.print("Nothing deleted.")
+        return
+    store.delete_session(session_id)
+    console.print(f"Deleted {what}. Its report and video files are left where they are.")
 
 
 def _sparkline(scores: list[float]) -> str:
@@ -593,6 +643,7 @@ def report(
         Path | None,
         typer.Option("--out", "-o", help="HTML file to write [default: posecheck-out/session-<id>.html]."),
     ] = None,
+    spec: SpecOption = None,
 ) -> None:
     """Write the visual HTML report of a stored session (plots, key frames, reps, trend).
 
@@ -601,12 +652,11 @@ def report(
     from posecheck.history import History
     from posecheck.html_report import render_html, write_html
     from posecheck.progression import load_config
-    from posecheck.spec import get_spec
 
     with History() as store:
         stored = store.session(session)
         sessions = store.sessions(stored["exercise_id"])
-    spec = get_spec(stored["exercise_id"])
+    spec = _spec_of_session(session, stored["report"], spec)
     video = stored["artifacts"].get("annotated video")
     target = out or Path("posecheck-out") / f"session-{session}.html"
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -616,6 +666,28 @@ def report(
     console.print(f"Report: {write_html(target, document)}")
     if video and not Path(video).is_file():
         console.print(f"[yellow]The annotated video {video} is gone: the report has no key frames.[/]")
+
+
+def _spec_of_session(session_id: int, report: dict, spec_paths: list[Path] | None):
+    """The spec a stored session was made with: --spec, else the spec file it names, else built-in."""
+    from posecheck.spec import get_spec, load_spec, load_specs
+
+    exercise_id = report["exercise"]["id"]
+    if spec_paths:
+        return get_spec(exercise_id, spec_paths)
+    spec_file = report["exercise"].get("spec_file")
+    if spec_file and Path(spec_file).is_file():
+        found = load_spec(Path(spec_file))
+        if found.id == exercise_id:
+            return found
+    specs = load_specs()
+    if exercise_id in specs:
+        return specs[exercise_id]
+    where = f" from {spec_file}, which is gone" if spec_file else ""
+    raise UserError(
+        f"Session {session_id} was made with your own exercise {exercise_id!r}{where}. "
+        f"Pass its spec file: posecheck report {session_id} --spec MY_SPEC.toml"
+    )
 
 
 @app.command()
@@ -641,6 +713,7 @@ def model(
 
 def main() -> None:
     """Entry point: run the app, turning user errors into one clear line."""
+    stop_signals.install()
     try:
         status = app(standalone_mode=False)  # returns the code of a typer.Exit raised in a command
     except UserError as exc:
@@ -650,7 +723,7 @@ def main() -> None:
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         err_console.print("[yellow]Stopped.[/]")
-        sys.exit(130)
+        sys.exit(stop_signals.exit_code())
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except typer.Abort:

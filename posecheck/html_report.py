@@ -234,8 +234,6 @@ def render_html(
 
 
 def write_html(path: Path, document: str) -> Path:
-    path = Path(path)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(document, encoding="utf-8")
-    tmp.replace(path)
-    return path
+    from posecheck.report import write_text_atomic  # never a half-written file, even on a full disk
+
+    return write_text_atomic(path, document)

@@ -6,6 +6,8 @@ Only `posecheck.pose` knows MediaPipe's own types; everything downstream takes a
 
 from __future__ import annotations
 
+import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -168,5 +170,8 @@ class LandmarkSequence:
                 )
         except UserError:
             raise
-        except (OSError, ValueError, KeyError) as exc:
-            raise UserError(f"Cannot read landmark file {path}: {exc}") from exc
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
+            raise UserError(
+                f"Cannot read landmark file {path} ({exc}): it is damaged or cut short. "
+                "Make it again with `posecheck analyze VIDEO --save-landmarks`."
+            ) from exc

@@ -6,8 +6,9 @@ headless, only records). A video file can stand in for the camera: it is played 
 frame rate, dropping frames when the loop falls behind, as a camera would.
 
 Keys: p or space pause/resume, r restart the set, s switch side, n next exercise, q or Esc quit.
-Every way of ending (quit, Ctrl-C, closing the window, the camera disappearing) writes the
-report of each set done so far, and the recording when asked for.
+Every way of ending (quit, Ctrl-C, SIGTERM or SIGHUP, closing the window, the camera
+disappearing, a failure in the capture or recording thread) writes the report of each set done
+so far, and the recording when asked for; `raise_if_failed()` then says what failed.
 """
 
 from __future__ import annotations
@@ -21,13 +22,16 @@ from typing import Any
 import cv2
 import numpy as np
 
+from posecheck import stop_signals
+from posecheck.disk_space import disk_full_error, is_disk_full
 from posecheck.engine import Checker, FrameState
-from posecheck.errors import UserError
+from posecheck.errors import BackgroundFailure, RunStopped, UserError
 from posecheck.guidance import brightness, setup_advice
 from posecheck.model_store import ModelInfo
 from posecheck.overlay import OverlayView, default_annotators, draw_overlay
+from posecheck.person_lock import PeopleWatch, PersonLock
 from posecheck.quality import set_quality
-from posecheck.report import RunInfo, build_report, frame_series, write_json_atomic
+from posecheck.report import RunInfo, SeriesRecorder, build_report, write_json_atomic
 from posecheck.source import CameraSource, Frame, FrameSource, open_source
 from posecheck.spec import ExerciseSpec
 from posecheck.speech import Speaker
@@ -106,14 +110,14 @@ class SetRecord:
     spec: ExerciseSpec
     checker: Checker
     frames: int = 0
-    states: list[FrameState] = field(default_factory=list)
+    series: SeriesRecorder = field(default_factory=SeriesRecorder)  # bounded, however long the set
 
 
 @dataclass
 class LiveOutcome:
     reports: list[dict[str, Any]]
     files: dict[str, Path]
-    ended_by: str  # quit | interrupted | window_closed | source_ended | camera_stopped | program_done
+    ended_by: str  # quit | interrupted | window_closed | source_ended | camera_stopped | program_done | error
     frames: int
     mean_latency_ms: float | None
     mean_fps: float | None
@@ -172,6 +176,10 @@ class LiveSession:
         self.rest_s = rest_s
         self.set_scores: list[tuple[str, float]] = []
         self.report_paths: list[tuple[ExerciseSpec, dict[str, Any], Path]] = []
+        self.files: dict[str, Path] = {}  # the recording and the reports, once run() has ended
+        self.failure: BaseException | None = None  # what stopped the session, if something failed
+        self.annotators = default_annotators(specs[0].start.hold_s)
+        self.lock = PersonLock()  # never another person's landmarks
         self._exercise_index = 0
 
     # --- helpers ---------------------------------------------------------------------------
@@ -180,6 +188,7 @@ class LiveSession:
         spec = self.specs[self._exercise_index]
         record = SetRecord(spec, Checker(spec, side=self.side))
         self.sets.append(record)
+        self.annotators = default_annotators(spec.start.hold_s)  # this exercise's own countdown
         self.speaker.say(f"{spec.name}. {spec.start.message}.")
         return record
 
@@ -235,11 +244,10 @@ class LiveSession:
 
         estimator = PoseEstimator(self.model.path)
         writer = None
-        files: dict[str, Path] = {}
+        files = self.files
         if self.record:
             files["recording"] = self.out_dir / "session.recording.mp4"
             writer = BackgroundVideoWriter(files["recording"], self.source.fps, self.source.size)
-        annotators = default_annotators(self.specs[0].start.hold_s)
         current = self._new_set()
         resting_until: float | None = None
         rest_text = ""
@@ -254,7 +262,7 @@ class LiveSession:
                 captured = grabber.next(timeout=STALL_TIMEOUT_S)
                 if captured is None:
                     if grabber.error is not None:
-                        raise grabber.error
+                        raise BackgroundFailure("capturing frames", grabber.error) from grabber.error
                     stalled = not grabber.ended
                     ended_by = "camera_stopped" if (stalled or self.source.stopped_early) else "source_ended"
                     break
@@ -271,13 +279,13 @@ class LiveSession:
                         continue
                     resting_until = None
                     current = self._new_set()
-                pose = estimator.estimate(frame.image, frame.t)
+                pose = self.lock.follow(estimator.estimate(frame.image, frame.t))
                 if self.paused:
                     state = previous_state or current.checker.process(pose)[0]
                 else:
                     state = current.checker.process(pose)[0]
                     current.frames += 1
-                    current.states.append(state)
+                    current.series.add(state)
                 advice = None
                 if state.phase in ("not_visible", "setup"):
                     advice = setup_advice(pose, brightness(frame.image), current.spec)
@@ -299,7 +307,7 @@ class LiveSession:
                     status=status,
                     controls=None if self.headless else CONTROLS,
                 )
-                image = draw_overlay(frame.image, view, annotators)
+                image = draw_overlay(frame.image, view, self.annotators)
                 self.latencies.append((time.monotonic() - captured.captured_at) * 1000.0)
                 self._speak_changes(previous_state, state)
                 previous_state = state
@@ -334,16 +342,26 @@ class LiveSession:
                     resting_until = time.monotonic() + self.rest_s
         except KeyboardInterrupt:
             ended_by = "interrupted"
+        except UserError:
+            raise
+        except Exception as exc:  # a thread or this loop failed: keep the sets done so far
+            self.failure, ended_by = exc, "error"
         finally:
-            grabber.close()
-            estimator.close()
-            self.source.close()
-            if writer is not None:
-                writer.close()
-            if not self.headless:
-                cv2.destroyAllWindows()
-            self.speaker.close()
-            reports = self._write_reports(files, ended_by)
+            with stop_signals.finishing():
+                grabber.close()
+                estimator.close()
+                self.source.close()
+                if writer is not None:
+                    writer.close()
+                    if writer.error is not None:
+                        files.pop("recording", None)  # close() removed it: never a broken file
+                        if self.failure is None:
+                            self.failure = BackgroundFailure(writer.failed_task, writer.error)
+                            ended_by = "error" if ended_by == "source_ended" else ended_by
+                if not self.headless:
+                    cv2.destroyAllWindows()
+                self.speaker.close()
+                reports = self._write_reports(files, ended_by)
         elapsed = time.monotonic() - start
         frames = sum(s.frames for s in self.sets)
         return LiveOutcome(
@@ -375,15 +393,39 @@ class LiveSession:
                     "sha256": self.model.sha256,
                 },
                 side_option=self.side,
-                interrupted=ended_by in ("interrupted", "window_closed", "quit") and record is self.sets[-1],
+                interrupted=ended_by in ("interrupted", "window_closed", "quit", "error")
+                and record is self.sets[-1],
                 source_stopped_early=ended_by == "camera_stopped",
             )
             report = build_report(spec, record.checker.finish(), run, record.checker.side)
             report["live"] = {"ended_by": ended_by}
-            report["series"] = frame_series(record.states)
+            report["stopped_by"] = stop_signals.interrupt_name() if ended_by == "interrupted" else None
+            if self.failure is not None and record is self.sets[-1]:
+                report["stopped_by"], report["error"] = "error", str(self.failure)
+            report["series"] = record.series.series()
+            jumps = PeopleWatch().warning(self.lock.left_out) if record is self.sets[-1] else None
+            report["warnings"] = list(getattr(self.source, "warnings", ())) + ([jumps] if jumps else [])
             path = self.out_dir / f"{name}.report.json"
-            write_json_atomic(report, path)
+            try:
+                write_json_atomic(report, path)
+            except OSError as exc:
+                if not is_disk_full(exc):
+                    raise
+                self.failure = exc  # the reports that fit are kept; raise_if_failed() says so
+                continue
             files[f"report {name}"] = path
             reports.append(report)
             self.report_paths.append((record.spec, report, path))
         return reports
+
+    def raise_if_failed(self) -> None:
+        """After run(): one line saying what failed and what was still written, if anything failed."""
+        if self.failure is None:
+            return
+        written = [str(path) for _, _, path in self.report_paths]
+        note = f"Reports written: {', '.join(written)}." if written else "No report could be written."
+        if is_disk_full(self.failure):
+            raise disk_full_error(self.out_dir, None, note) from self.failure
+        raise RunStopped(
+            f"The session stopped: {self.failure}. {note} Run again with --debug for the details."
+        ) from self.failure

@@ -87,6 +87,38 @@ class PoseEstimator:
         self.close()
 
 
+class PeopleCounter:
+    """Counts the people in one frame (0, 1 or 2 or more) with a second PoseLandmarker in IMAGE mode.
+
+    The tracking estimator above follows one person only; this looks afresh at occasional frames
+    (it costs about two ordinary frames), so a second person in the picture can be reported.
+    """
+
+    def __init__(self, model_path: Path, min_detection_confidence: float = 0.5) -> None:
+        from mediapipe.tasks.python import BaseOptions, vision
+
+        options = vision.PoseLandmarkerOptions(
+            base_options=BaseOptions(model_asset_path=str(model_path)),
+            running_mode=vision.RunningMode.IMAGE,
+            num_poses=2,
+            min_pose_detection_confidence=min_detection_confidence,
+            min_pose_presence_confidence=min_detection_confidence,
+        )
+        with quiet_native_stderr():
+            self._landmarker = vision.PoseLandmarker.create_from_options(options)
+
+    def count(self, image_bgr: np.ndarray) -> int:
+        import mediapipe as mp
+
+        rgb = cv2.cvtColor(image_bgr, cv2.COLOR_BGR2RGB)
+        result = self._landmarker.detect(mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb))
+        return len(result.pose_landmarks)
+
+    def close(self) -> None:
+        with quiet_native_stderr():
+            self._landmarker.close()
+
+
 def from_mediapipe(
     image_landmarks, world_landmarks, t: float, image_size: tuple[int, int]
 ) -> LandmarkSequence:

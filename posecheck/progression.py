@@ -94,7 +94,8 @@ def _mastered(sessions: list[dict], config: ProgramConfig) -> bool:
 
 def program_status(history: History, specs: dict[str, ExerciseSpec], config: ProgramConfig) -> ProgramStatus:
     """Where the person stands in the program, from their stored sessions."""
-    by_exercise = {spec_id: history.sessions(spec_id) for spec_id in specs}  # newest first
+    # newest first; only real attempts count (a still image or a re-check never moves the program)
+    by_exercise = {spec_id: history.sessions(spec_id, counting_only=True) for spec_id in specs}
     statuses: dict[str, ExerciseStatus] = {}
     for spec_id, spec in specs.items():
         sessions = by_exercise[spec_id]

@@ -69,6 +69,7 @@ def build_report(spec: ExerciseSpec, result: CheckResult, run: RunInfo, side_use
                 "text": dose.text,
             },
             "not_checked": list(spec.not_checked),
+            "spec_file": str(spec.source) if spec.source else None,
         },
         "input": {
             "source": run.source,
@@ -141,19 +142,52 @@ def frame_series(states: list) -> dict[str, list]:
     }
 
 
+class SeriesRecorder:
+    """`frame_series` for a run of any length in bounded memory.
+
+    Keeps every `step`-th frame's state; whenever more than twice MAX_SERIES_POINTS are kept, every
+    other one is dropped and the step doubles. So an hour of video costs no more than a minute.
+    """
+
+    def __init__(self) -> None:
+        self.frames = 0
+        self._step = 1
+        self._kept: list = []
+
+    def add(self, state: Any) -> None:
+        if self.frames % self._step == 0:
+            self._kept.append(state)
+            if len(self._kept) > 2 * MAX_SERIES_POINTS:
+                self._kept = self._kept[::2]
+                self._step *= 2
+        self.frames += 1
+
+    def series(self) -> dict[str, list]:
+        return frame_series(self._kept)
+
+
 def write_json_atomic(data: dict[str, Any], path: Path) -> None:
-    """Write JSON so that a crash never leaves a half-written file."""
+    """Write JSON so that a crash or a full disk never leaves a half-written file."""
+    write_text_atomic(path, json.dumps(data, indent=2) + "\n")
+
+
+def write_text_atomic(path: Path, text: str) -> Path:
+    """Write a text file under a temporary name, then rename it: the final name only ever holds a
+    whole file. On any error (e.g. OSError ENOSPC: disk full) the temporary file is removed."""
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, indent=2)
-            handle.write("\n")
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    return path
 
 
 def print_summary(report: dict[str, Any], outputs: dict[str, Path], console: Console) -> None:
@@ -194,6 +228,8 @@ def print_summary(report: dict[str, Any], outputs: dict[str, Path], console: Con
         )
     if report["interrupted"]:
         console.print("[yellow]Stopped early: this report covers the part analysed before the stop.[/]")
+    for warning in report.get("warnings", []):
+        console.print(f"[yellow]Note: {warning}[/]", highlight=False)
     if exercise["not_checked"]:
         console.print("[dim]Not checked by the camera: " + " ".join(exercise["not_checked"]) + "[/]")
     for label, path in outputs.items():

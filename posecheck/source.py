@@ -2,11 +2,15 @@
 
 A source is an iterator of `Frame`s. Timestamps come from the file's own presentation times
 (OpenCV's CAP_PROP_POS_MSEC), not from a frame counter, and are made strictly increasing
-as MediaPipe's VIDEO mode requires.
+as MediaPipe's VIDEO mode requires. Timing that cannot be right (a header frame rate of 0 or
+thousands, timestamps jumping by seconds between frames) is replaced by the frame counter, and
+a file that ends before the frames its header announces is marked `stopped_early`; both are
+said in `warnings`. FFmpeg's own decoder messages are kept off the terminal.
 """
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,6 +21,13 @@ import numpy as np
 
 from posecheck.errors import UserError
 from posecheck.quiet import quiet_native_stderr
+
+if not os.environ.get("POSECHECK_VERBOSE_NATIVE"):
+    os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # AV_LOG_QUIET: read before the first capture
+
+PLAUSIBLE_FPS = (1.0, 480.0)
+MAX_FRAME_GAP_S = 2.0  # a longer jump between consecutive frames is a broken timestamp, not time
+CUT_SHORT_SHARE = 0.9  # fewer decoded frames than this share of the header's count: cut short
 
 VIDEO_SUFFIXES = {".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv"}
 
@@ -37,7 +48,8 @@ class FrameSource:
     size: tuple[int, int]
     frame_count: int | None
     name: str
-    stopped_early: bool = False  # set when a camera stops delivering frames
+    stopped_early: bool = False  # set when a camera stops delivering frames or a file is cut short
+    warnings: tuple[str, ...] | list[str] = ()  # what to know about the input (timing, truncation)
 
     def __iter__(self) -> Iterator[Frame]:
         raise NotImplementedError
@@ -81,8 +93,17 @@ class VideoFileSource(FrameSource):
         self._first = first
         height, width = first.shape[:2]
         self.size = (width, height)
+        self.warnings = []
         fps = self._capture.get(cv2.CAP_PROP_FPS)
-        self.fps = float(fps) if fps and 1.0 <= fps <= 480.0 else 30.0
+        plausible = bool(fps) and PLAUSIBLE_FPS[0] <= fps <= PLAUSIBLE_FPS[1]
+        self.fps = float(fps) if plausible else 30.0
+        self._counter_times = not plausible  # the container's times follow the same broken header
+        if not plausible:
+            self.warnings.append(
+                f"The video's header gives an implausible frame rate ({fps:g} fps): its timestamps "
+                "were ignored and 30 fps assumed, so times and hold lengths may be off. Re-encode the "
+                "video (e.g. export it again from the phone) for exact timing."
+            )
         count = int(self._capture.get(cv2.CAP_PROP_FRAME_COUNT))
         self.frame_count = count if count > 0 else None
         self._first_t = self._position_seconds()
@@ -96,7 +117,16 @@ class VideoFileSource(FrameSource):
         index = 0
         image = self._first
         t = self._first_t
+        jumps, offset = 0, 0.0
         while image is not None:
+            if self._counter_times:
+                t = index * frame_interval
+            else:
+                t -= offset
+                if np.isfinite(last_t) and t - last_t > max(MAX_FRAME_GAP_S, 10 * frame_interval):
+                    jumps += 1  # a broken timestamp: the frame comes one interval after the last,
+                    offset += t - last_t - frame_interval  # and the later ones keep their spacing
+                    t = last_t + frame_interval
             if not np.isfinite(t) or t <= last_t:
                 # Some containers report no or repeated times: step one frame interval on.
                 t = last_t + frame_interval if np.isfinite(last_t) else 0.0
@@ -107,6 +137,18 @@ class VideoFileSource(FrameSource):
             if not ok:
                 break
             t = self._position_seconds()
+        if jumps:
+            self.warnings.append(
+                f"The video's timestamps jumped by more than {MAX_FRAME_GAP_S:g} s between two frames "
+                f"{jumps} time(s); each jump was replaced by one frame interval."
+            )
+        if self.frame_count and index < CUT_SHORT_SHARE * self.frame_count:
+            self.stopped_early = True
+            self.warnings.append(
+                f"The video ended after {index} of the {self.frame_count} frames its header announces: "
+                "the file looks cut short (truncated), so the report covers only the part that could "
+                "be read."
+            )
 
     def close(self) -> None:
         self._capture.release()
@@ -129,6 +171,7 @@ class CameraSource(FrameSource):
         self._first = first
         height, width = first.shape[:2]
         self.size = (width, height)
+        self.warnings = []
         fps = self._capture.get(cv2.CAP_PROP_FPS)
         self.fps = float(fps) if fps and 1.0 <= fps <= 240.0 else 30.0
         self.frame_count = None

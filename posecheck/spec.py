@@ -7,6 +7,7 @@ and what is wrong. The format is documented in `exercise_specs/README.md`.
 
 from __future__ import annotations
 
+import math
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -202,16 +203,31 @@ class _Fields:
             raise self.fail(key, f"must be {names}, got {value!r}")
         if choices and value not in choices:
             raise self.fail(key, f"must be one of {', '.join(choices)}, got {value!r}")
+        if isinstance(value, str):
+            self._plain_text(key, value)
         return value
 
-    def number(self, key: str, default: Any = ...) -> float:
+    def _plain_text(self, key: str, value: str) -> None:
+        if "$" in value:  # matplotlib reads $...$ as a formula: the report's plots would fail
+            raise self.fail(key, f"must not contain '$', got {value!r}")
+
+    def number(self, key: str, default: Any = ..., minimum: float | None = None) -> float:
+        """A finite number (never nan or inf), at least `minimum` when given."""
         value = self.get(key, (int, float), default)
-        return float(value) if value is not None else None
+        if value is None:
+            return None
+        if not math.isfinite(value):
+            raise self.fail(key, f"must be a finite number, got {value!r}")
+        if minimum is not None and value < minimum:
+            raise self.fail(key, f"must be at least {minimum:g}, got {value!r}")
+        return float(value)
 
     def strings(self, key: str, default: Any = ...) -> tuple[str, ...]:
         value = self.get(key, list, default)
         if not all(isinstance(v, str) for v in value):
             raise self.fail(key, "must be a list of strings")
+        for item in value:
+            self._plain_text(key, item)
         return tuple(value)
 
     def range(self, key: str, default: Any = ...) -> tuple[float, float] | None:
@@ -220,11 +236,16 @@ class _Fields:
         if value is None:
             return None
         if isinstance(value, list):
-            if len(value) != 2 or not all(isinstance(v, (int, float)) for v in value):
+            numbers = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
+            if len(value) != 2 or not numbers:
                 raise self.fail(key, f"must be a number or [low, high], got {value!r}")
+            if not all(math.isfinite(v) for v in value):
+                raise self.fail(key, f"must be finite numbers, got {value!r}")
             if value[0] > value[1]:
                 raise self.fail(key, f"low must not exceed high, got {value!r}")
             return float(value[0]), float(value[1])
+        if not math.isfinite(value):
+            raise self.fail(key, f"must be a finite number, got {value!r}")
         return float(value), float(value)
 
     def no_unknown_keys(self) -> None:
@@ -250,6 +271,9 @@ def _metric(name: str, f: _Fields) -> MetricSpec:
     if function not in METRIC_FUNCTIONS:
         raise f.fail("fn", f"unknown metric function {function!r}; known: {', '.join(METRIC_FUNCTIONS)}")
     points = f.strings("points")
+    repeated = sorted({point for point in points if points.count(point) > 1})
+    if repeated:
+        raise f.fail("points", f"names the same landmark more than once ({', '.join(repeated)})")
     wanted = METRIC_FUNCTIONS[function].n_points
     if (wanted is None and len(points) < 3) or (wanted is not None and len(points) != wanted):
         raise f.fail("points", f"{function} takes {wanted or '3 or more'} points, got {len(points)}")
@@ -303,7 +327,7 @@ def _reps(f: _Fields, metrics: dict[str, MetricSpec]) -> RepSpec:
         direction=direction,
         min_active_s=f.number("min_active_s", 0.6),
         min_rest_s=f.number("min_rest_s", 0.3),
-        still_speed=f.number("still_speed", None),
+        still_speed=f.number("still_speed", None, minimum=0.0),
         timed_hold=f.get("timed_hold", bool, True),
         from_start=f.get("from_start", bool, False),
     )
@@ -321,6 +345,8 @@ def parse_spec(data: dict[str, Any], path: Path) -> ExerciseSpec:
         raise top.fail("id", f"must be lower_case_with_underscores, got {spec_id!r}")
 
     metrics_table = _Fields(top.get("metrics", dict), "metrics", path)
+    for name in metrics_table.table:
+        metrics_table._plain_text(name, name)
     metrics = {
         name: _metric(name, _Fields(table, f"metrics.{name}", path))
         for name, table in metrics_table.table.items()
@@ -330,20 +356,25 @@ def parse_spec(data: dict[str, Any], path: Path) -> ExerciseSpec:
 
     dose_f = _Fields(top.get("dose", dict), "dose", path)
     reps_range = dose_f.range("reps")
+    if reps_range[0] < 1 or any(v != int(v) for v in reps_range):
+        raise dose_f.fail("reps", f"must be whole numbers of at least 1, got {dose_f.table['reps']!r}")
+    hold_range = dose_f.range("hold_s", None)
+    if hold_range is not None and hold_range[0] <= 0:
+        raise dose_f.fail("hold_s", f"must be more than 0 seconds, got {dose_f.table['hold_s']!r}")
     dose = DoseSpec(
         reps=(int(reps_range[0]), int(reps_range[1])),
-        sets=int(dose_f.number("sets", 1)),
-        hold_s=dose_f.range("hold_s", None),
+        sets=int(dose_f.number("sets", 1, minimum=1)),
+        hold_s=hold_range,
         per_side=dose_f.get("per_side", bool, False),
         alternating=dose_f.get("alternating", bool, False),
-        hold_tolerance_s=dose_f.number("hold_tolerance_s", 0.5),
+        hold_tolerance_s=dose_f.number("hold_tolerance_s", 0.5, minimum=0.0),
         text=dose_f.get("text", str, ""),
     )
     dose_f.no_unknown_keys()
 
     start_f = _Fields(top.get("start", dict, {}), "start", path)
     start = StartSpec(
-        hold_s=start_f.number("hold_s", 1.0),
+        hold_s=start_f.number("hold_s", 1.0, minimum=0.0),
         require=tuple(
             _condition(_Fields(c, f"start.require[{i}]", path), metrics)
             for i, c in enumerate(start_f.get("require", list, []))
@@ -369,7 +400,7 @@ def parse_spec(data: dict[str, Any], path: Path) -> ExerciseSpec:
                 message=f.get("message", str),
                 condition=condition,
                 during=f.get("during", str, "hold", choices=RULE_PHASES),
-                persist_s=f.number("persist_s", 0.5),
+                persist_s=f.number("persist_s", 0.5, minimum=0.0),
                 severity=f.get("severity", str, "fault", choices=SEVERITIES),
                 also=tuple(
                     _condition(_Fields(c, f"rules[{i}].also[{k}]", path), metrics)
@@ -386,6 +417,8 @@ def parse_spec(data: dict[str, Any], path: Path) -> ExerciseSpec:
         if metric not in metrics:
             raise g.fail("metric", f"unknown metric {metric!r}")
         lo, hi = g.range("range")
+        if not lo < hi:
+            raise g.fail("range", f"must be [low, high] with low below high, got {g.table['range']!r}")
         gauge = GaugeSpec(
             metric=metric,
             label=g.get("label", str),
@@ -414,7 +447,7 @@ def parse_spec(data: dict[str, Any], path: Path) -> ExerciseSpec:
         dose=dose,
         sides=top.get("sides", str, "facing_camera", choices=SIDE_MODES),
         visible=visible,
-        min_visibility=top.number("min_visibility", 0.5),
+        min_visibility=_fraction(top, "min_visibility", 0.5),
         metrics=metrics,
         start=start,
         reps=reps,
@@ -427,6 +460,13 @@ def parse_spec(data: dict[str, Any], path: Path) -> ExerciseSpec:
     return spec
 
 
+def _fraction(f: _Fields, key: str, default: float) -> float:
+    value = f.number(key, default, minimum=0.0)
+    if value > 1.0:
+        raise f.fail(key, f"must be between 0 and 1, got {value!r}")
+    return value
+
+
 def load_spec(path: Path) -> ExerciseSpec:
     """Read and validate one spec file."""
     path = Path(path)
@@ -434,10 +474,17 @@ def load_spec(path: Path) -> ExerciseSpec:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise SpecError(f"Cannot read spec {path}: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise SpecError(
+            f"{path}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at position {exc.start}); "
+            "save the spec file as UTF-8"
+        ) from exc
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise SpecError(f"{path}: not valid TOML ({exc})") from exc
+    except RecursionError as exc:
+        raise SpecError(f"{path}: not a spec (arrays or tables nested far too deeply)") from exc
     spec = parse_spec(data, path)
     if path.stem != spec.id:
         raise SpecError(f"{path}: field 'id': {spec.id!r} must match the file name ({path.stem}.toml)")

@@ -159,7 +159,7 @@ def test_ctrl_c_still_writes_the_report(tmp_path):
         text=True,
         cwd=ROOT,
     )
-    video = tmp_path / "bridge_side_demo.annotated.mp4"
+    video = tmp_path / ".bridge_side_demo.annotated.partial.mp4"  # renamed once complete
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and (not video.exists() or video.stat().st_size < 200_000):
         time.sleep(0.2)  # wait until a few seconds of video have been analysed
