@@ -153,14 +153,16 @@ def analyze(
                         watch.record(frame.t, people.count(frame.image))
                         next_people_check = frame.t + PEOPLE_CHECK_EVERY_S
                 pose = lock.follow(pose)  # never another person's landmarks
-                recorder.add(pose)
                 state = checker.process(pose)[0]
-                series.add(state)
                 if writer is not None:
                     advice = None
                     if state.phase in ("not_visible", "setup"):
                         advice = setup_advice(pose, brightness(frame.image), spec)
                     writer.write((frame.image, OverlayView(pose, state, spec, advice=advice)))
+                # recorded once written: a stop that comes while the writer's queue is full (the
+                # likeliest moment) leaves the report and the video with the same frames
+                recorder.add(pose)
+                series.add(state)
                 progress.advance(task)
     except KeyboardInterrupt:
         interrupted = True
