@@ -131,7 +131,7 @@ def analyze(
                     advice = None
                     if state.phase in ("not_visible", "setup"):
                         advice = setup_advice(pose, brightness(frame.image), spec)
-                    writer.write((frame.image, OverlayView(pose, state, spec, advice=advice)))
+                    writer.write((frame.image, OverlayView(pose, state, spec, advice=advice)), frame.t)
                 progress.advance(task)
     except KeyboardInterrupt:
         interrupted = True

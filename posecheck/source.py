@@ -1,8 +1,9 @@
 """Frame sources: a video file or a camera, both yielding frames with their timestamps.
 
-A source is an iterator of `Frame`s. Timestamps come from the file's own presentation times
-(OpenCV's CAP_PROP_POS_MSEC), not from a frame counter, and are made strictly increasing
-as MediaPipe's VIDEO mode requires.
+A source is an iterator of `Frame`s. A file's timestamps are its own presentation times
+(decoded by PyAV, so a variable-frame-rate video keeps its real timing, and a rotation flag is
+applied), not a frame counter, and are made strictly increasing as MediaPipe's VIDEO mode
+requires. Cameras are read with OpenCV.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from posecheck.av_video import VideoFileReader
 from posecheck.errors import UserError
 from posecheck.quiet import quiet_native_stderr
 
@@ -53,7 +55,7 @@ class FrameSource:
 
 
 class VideoFileSource(FrameSource):
-    """Frames of a video file decoded by OpenCV."""
+    """Frames of a video file decoded by PyAV (see av_video.py), upright, at their own times."""
 
     def __init__(self, path: Path) -> None:
         path = Path(path)
@@ -64,52 +66,24 @@ class VideoFileSource(FrameSource):
             raise UserError(f"{path} is a folder, not a video file. Pass the path of a video.")
         if path.stat().st_size == 0:
             raise UserError(f"{path} is empty (0 bytes). Record or copy the video again.")
-        with quiet_native_stderr():
-            self._capture = cv2.VideoCapture(str(path))
-            ok, first = self._capture.read() if self._capture.isOpened() else (False, None)
-        if not self._capture.isOpened():
-            raise UserError(
-                f"Cannot decode {path} as a video. Is it a video file (e.g. MP4, MOV, AVI)? "
-                "Try converting it to MP4 (H.264) and run again."
-            )
-        if not ok or first is None:
-            self._capture.release()
-            raise UserError(
-                f"{path} has no video frames that can be decoded. Check that the file plays "
-                "in a video player, or convert it to MP4 and try again."
-            )
-        self._first = first
-        height, width = first.shape[:2]
-        self.size = (width, height)
-        fps = self._capture.get(cv2.CAP_PROP_FPS)
-        self.fps = float(fps) if fps and 1.0 <= fps <= 480.0 else 30.0
-        count = int(self._capture.get(cv2.CAP_PROP_FRAME_COUNT))
-        self.frame_count = count if count > 0 else None
-        self._first_t = self._position_seconds()
-
-    def _position_seconds(self) -> float:
-        return self._capture.get(cv2.CAP_PROP_POS_MSEC) / 1000.0
+        self._reader = VideoFileReader(path)
+        self.size = self._reader.size
+        self.fps = self._reader.fps
+        self.frame_count = self._reader.frame_count
+        self.rotation = self._reader.rotation
 
     def __iter__(self) -> Iterator[Frame]:
         frame_interval = 1.0 / self.fps
         last_t = -np.inf
-        index = 0
-        image = self._first
-        t = self._first_t
-        while image is not None:
+        for index, (image, t) in enumerate(self._reader):
             if not np.isfinite(t) or t <= last_t:
                 # Some containers report no or repeated times: step one frame interval on.
                 t = last_t + frame_interval if np.isfinite(last_t) else 0.0
             yield Frame(image=image, t=t, index=index)
             last_t = t
-            index += 1
-            ok, image = self._capture.read()
-            if not ok:
-                break
-            t = self._position_seconds()
 
     def close(self) -> None:
-        self._capture.release()
+        self._reader.close()
 
 
 class CameraSource(FrameSource):

@@ -1,7 +1,7 @@
 """Background threads that decode ahead and encode behind, so the pose model is never kept waiting.
 
-OpenCV releases the GIL while it decodes and encodes, so on two cores these overlap with
-the model's inference.
+PyAV (FFmpeg) releases the GIL while it decodes and encodes, so on two cores these overlap
+with the model's inference.
 """
 
 from __future__ import annotations
@@ -12,10 +12,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 
-from posecheck.errors import UserError
+from posecheck.av_video import H264Writer
 from posecheck.source import Frame, FrameSource
 
 _END = object()
@@ -71,7 +70,7 @@ class PrefetchingReader:
 
 
 class BackgroundVideoWriter:
-    """Writes an MP4 (MPEG-4 Part 2, 'mp4v') in a background thread; same size and rate as the input.
+    """Writes an H.264 MP4 (see av_video.H264Writer) in a background thread; same size and rate as the input.
 
     `render`, if given, turns each written item into the image to encode (e.g. draws the
     overlay), so that work also runs beside the pose model instead of before it.
@@ -87,9 +86,7 @@ class BackgroundVideoWriter:
     ) -> None:
         self.path = path
         self._render = render
-        self._writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, size)
-        if not self._writer.isOpened():
-            raise UserError(f"Cannot write the annotated video {path}: check the --out folder is writable.")
+        self._writer = H264Writer(path, fps, size)
         self._queue: queue.Queue = queue.Queue(maxsize=depth)
         self._thread = threading.Thread(target=self._run, name="video-writer", daemon=True)
         self._thread.start()
@@ -99,11 +96,13 @@ class BackgroundVideoWriter:
             item = self._queue.get()
             if item is _END:
                 break
-            self._writer.write(self._render(item) if self._render is not None else item)
+            item, t = item
+            self._writer.write(self._render(item) if self._render is not None else item, t)
         self._writer.release()
 
-    def write(self, item: Any) -> None:
-        self._queue.put(item)
+    def write(self, item: Any, t: float | None = None) -> None:
+        """Queue one picture (or item to render) shown at `t` seconds (default: the next frame time)."""
+        self._queue.put((item, t))
 
     def close(self) -> None:
         self._queue.put(_END)
