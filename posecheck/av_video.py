@@ -26,6 +26,8 @@ from posecheck.errors import UserError
 # 30000/1001 frames/s are whole numbers of it, and any other time is off by at most 6 microseconds.
 WRITE_TIME_BASE = Fraction(1, 90_000)
 
+BT601 = 6  # FFmpeg's code for SMPTE 170M (BT.601, 525 lines) colours, matrix and transfer
+
 _UPRIGHT = {90: cv2.ROTATE_90_COUNTERCLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_CLOCKWISE}
 
 
@@ -195,6 +197,11 @@ class H264Writer:
         stream = self._container.add_stream("libx264", rate=rate)
         stream.width, stream.height = self._even
         stream.pix_fmt = "yuv420p"
+        # Say which colours the numbers mean: the BGR -> YUV conversion is BT.601 ("SMPTE 170M"), and
+        # an untagged HD video is shown as BT.709 by browsers, reds turning orange.
+        context = stream.codec_context
+        context.colorspace = context.color_primaries = context.color_trc = BT601
+        context.color_range = 1  # limited ("MPEG") range, what every player expects
         stream.time_base = WRITE_TIME_BASE
         stream.codec_context.time_base = WRITE_TIME_BASE
         stream.options = {"crf": str(crf), "preset": preset}

@@ -611,11 +611,12 @@ def report(
     target = out or Path("posecheck-out") / f"session-{session}.html"
     target.parent.mkdir(parents=True, exist_ok=True)
     document = render_html(
-        stored["report"], spec, Path(video) if video else None, sessions, load_config().mastery_quality
-    )
+        stored["report"], spec, Path(video) if video else None, sessions, load_config().mastery_quality,
+        page_dir=target.parent,
+    )  # fmt: skip
     console.print(f"Report: {write_html(target, document)}")
     if video and not Path(video).is_file():
-        console.print(f"[yellow]The annotated video {video} is gone: the report has no key frames.[/]")
+        console.print(f"[yellow]The annotated video {video} is gone: no video or key frames shown.[/]")
 
 
 @app.command()

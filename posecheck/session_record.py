@@ -44,7 +44,8 @@ def record_and_render(
         except UserError as exc:
             problem = str(exc)
     document = render_html(
-        report, spec, files.get("annotated video"), sessions, load_config().mastery_quality
-    )
+        report, spec, files.get("annotated video"), sessions, load_config().mastery_quality,
+        page_dir=html_path.parent,
+    )  # fmt: skip
     write_html(html_path, document)
     return Recorded(session_id, html_path, problem)
