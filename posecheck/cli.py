@@ -80,6 +80,21 @@ HeadlessOption = Annotated[
 SpeakOption = Annotated[
     bool, typer.Option("--speak", help="Say rep counts and form messages aloud (offline).")
 ]
+FullscreenOption = Annotated[
+    bool, typer.Option("--fullscreen", help="Start the window full screen (the f key toggles it).")
+]
+
+
+class Mirror(StrEnum):
+    auto = "auto"
+    on = "on"
+    off = "off"
+
+
+MirrorOption = Annotated[
+    Mirror,
+    typer.Option("--mirror", help="Show the picture mirrored; auto = for exercises done facing the camera."),
+]
 
 
 def _version(value: bool) -> None:
@@ -313,6 +328,8 @@ def live(
         bool, typer.Option("--record", help="Also save the coached session as a video.")
     ] = False,
     headless: HeadlessOption = False,
+    fullscreen: FullscreenOption = False,
+    mirror: MirrorOption = Mirror.auto,
     speak: SpeakOption = False,
     side: Annotated[
         Side, typer.Option("--side", help="Body side to check; auto = the side facing the camera.")
@@ -329,10 +346,10 @@ def live(
 
     Shows the picture with your skeleton, the rep count against the program's dose, the hold timer
     and form messages. Nothing is counted until you have held the start position through a short
-    countdown. Keys: p pause, r restart set, s switch side, n next exercise, q quit. Every way of
-    ending writes the session report.
+    countdown. Keys: p pause, r restart set, s switch side, n next exercise, f full screen, q quit.
+    Every way of ending writes the session report.
 
-    Example: posecheck live --exercise segmental_bridge --camera 0 --record
+    Example: posecheck live --exercise segmental_bridge --camera 0 --record --fullscreen
     """
     import time as _time
 
@@ -357,6 +374,8 @@ def live(
         speak=speak,
         side=side.value,
         max_seconds=max_seconds,
+        fullscreen=fullscreen,
+        mirror=mirror.value,
     )
     if session.speaker.problem:
         err_console.print(f"[yellow]Note: {session.speaker.problem}.[/]")
@@ -448,6 +467,8 @@ def program(
     camera: CameraOption = "0",
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Folder for the reports.")] = None,
     headless: HeadlessOption = False,
+    fullscreen: FullscreenOption = False,
+    mirror: MirrorOption = Mirror.auto,
     speak: SpeakOption = False,
     config: Annotated[
         Path | None,
@@ -493,7 +514,7 @@ def program(
     out_dir = prepare_out_dir(out or Path("posecheck-out") / _time.strftime("program-%Y%m%d-%H%M%S"))
     session = LiveSession(
         todo, camera, resolve_model(model, model_variant.value), out_dir, headless=headless, speak=speak,
-        stop_at_dose=True, rest_s=settings.rest_between_sets_s,
+        stop_at_dose=True, rest_s=settings.rest_between_sets_s, fullscreen=fullscreen, mirror=mirror.value,
     )  # fmt: skip
     outcome = session.run()
     _record_live(session, "program", True)
