@@ -204,7 +204,10 @@ class H264Writer:
         context.color_range = 1  # limited ("MPEG") range, what every player expects
         stream.time_base = WRITE_TIME_BASE
         stream.codec_context.time_base = WRITE_TIME_BASE
-        stream.options = {"crf": str(crf), "preset": preset}
+        # One encoder thread up to 720p: it keeps up with the pose model and leaves the other core to
+        # it (on 2 cores x264's own threads only compete with the model); more for bigger pictures.
+        threads = "1" if self._even[0] * self._even[1] <= 1280 * 720 else "0"
+        stream.options = {"crf": str(crf), "preset": preset, "threads": threads}
         self._stream = stream
         self._count = 0
         self._last_pts = -1

@@ -7,6 +7,8 @@ The only module that imports mediapipe. Each frame's result becomes a one-frame
 from __future__ import annotations
 
 import os
+import sys
+import time
 from pathlib import Path
 
 import cv2
@@ -61,6 +63,8 @@ class PoseEstimator:
         """Landmarks of the most prominent person in one BGR frame taken at `t` seconds."""
         import mediapipe as mp
 
+        if self._frames_seen == 0 and os.environ.get("POSECHECK_TIMING"):  # for benchmarks/
+            print(f"posecheck-timing first-frame {time.time():.6f}", file=sys.stderr, flush=True)
         height, width = image_bgr.shape[:2]
         timestamp_ms = max(int(round(t * 1000.0)), self._last_ms + 1)
         self._last_ms = timestamp_ms
