@@ -55,13 +55,15 @@ def live_screenshot(work: Path) -> Path:
 
     read, write = os.pipe()
     xvfb = subprocess.Popen(
-        ["Xvfb", "-displayfd", str(write), "-screen", "0", "1280x720x24", "-nolisten", "tcp"], pass_fds=(write,)
+        ["Xvfb", "-displayfd", str(write), "-screen", "0", "1280x720x24", "-nolisten", "tcp"],
+        pass_fds=(write,),
     )
     os.close(write)
     with os.fdopen(read) as numbers:
         display = ":" + numbers.readline().strip()
+    args = ["--camera", str(DEMO), "--fullscreen", "--out", str(work / "live"), "--no-history"]
     live = subprocess.Popen(
-        [*COMMAND, "live", "--camera", str(DEMO), "--fullscreen", "--out", str(work / "live"), "--no-history"],
+        [*COMMAND, "live", *args],
         env={**os.environ, "DISPLAY": display},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -272,8 +272,8 @@ def _player(video: Path | None, page_dir: Path | None) -> list[str]:
         name = html.escape(Path(video).name)
         return [f"<p class='note'>The annotated video ({name}) is no longer beside this report, so it "
                 "cannot be played here. Everything else below is complete.</p>"]  # fmt: skip
-    return ["<p class='note'>No annotated video was written for this session (--no-video): "
-            "everything else below is complete.</p>"]  # fmt: skip
+    return ["<p class='note'>No annotated video was kept for this session (e.g. analysed with "
+            "--no-video): everything else below is complete.</p>"]  # fmt: skip
 
 
 def render_html(

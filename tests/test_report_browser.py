@@ -7,10 +7,14 @@ the player says exactly which frame the browser shows.
 
 from __future__ import annotations
 
+import json
 import math
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
+import av
 import numpy as np
 import pytest
 from browser import element_picture, file_url, page_errors, start_chromium, wait_until
@@ -189,7 +193,7 @@ def test_without_the_video_the_report_is_still_readable(session, browser, tmp_pa
     wait_until(browser, "return document.readyState === 'complete';")
     assert browser.find_elements("id", "session-video") == []
     text = browser.find_element("tag name", "body").text
-    assert "No annotated video was written" in text
+    assert "No annotated video was kept" in text
     assert len(browser.find_elements("css selector", "tr[data-seek]")) == 3  # the reps table is there
     assert browser.execute_script("return document.querySelector('img.plot').naturalWidth;") > 500
     assert page_errors(browser) == []
@@ -213,3 +217,30 @@ def test_hd_colours_look_the_same_in_the_browser(tmp_path, browser):
     for k, colour in enumerate(colours):
         shown = picture[height // 2, int((k + 0.5) * width / 3)].astype(int)
         assert np.abs(shown - np.array(colour)).max() <= 6, (colour, shown)
+
+
+@pytest.mark.e2e
+def test_posecheck_demo_report_plays_its_h264_video_and_seeks_from_the_reps_table(browser, tmp_path):
+    """The issue's 'done when': `posecheck demo` (real model) and its report in Chromium."""
+    out = tmp_path / "demo"
+    result = subprocess.run(
+        [sys.executable, "-m", "posecheck.cli", "demo", "--out", str(out), "--no-history"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stderr
+    with av.open(str(out / "bridge_side_demo.annotated.mp4")) as container:
+        assert container.streams.video[0].codec_context.name == "h264"
+    report = json.loads((out / "bridge_side_demo.report.json").read_text())
+    duration = _open(browser, out / "bridge_side_demo.report.html")
+    assert duration == pytest.approx(1005 / 30, abs=0.05)  # seconds
+    browser.execute_script("var v = document.getElementById('session-video'); v.muted = true; v.play();")
+    wait_until(browser, "return document.getElementById('session-video').currentTime > 0.5;", timeout=10)
+    browser.execute_script("document.getElementById('session-video').pause();")
+    third = browser.find_elements("css selector", "tr[data-seek]")[2]
+    _picture_after_click(browser, third)
+    now = browser.execute_script("return document.getElementById('session-video').currentTime;")
+    assert now == pytest.approx(report["reps"][2]["start_s"], abs=0.005)  # seconds
+    assert page_errors(browser) == []
