@@ -6,6 +6,9 @@ The only module that imports mediapipe. Each frame's result becomes a one-frame
 
 from __future__ import annotations
 
+import importlib.abc
+import importlib.machinery
+import importlib.util
 import os
 import sys
 import time
@@ -23,6 +26,37 @@ os.environ.setdefault("GLOG_minloglevel", "2")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
+class _LazyDrawingHelpers(importlib.abc.MetaPathFinder):
+    """Loads mediapipe's drawing helpers only when used: they import matplotlib.pyplot (0.5-0.7 s of
+    start-up), and posecheck draws with OpenCV, so normally they are never run."""
+
+    NAMES = frozenset({
+        "mediapipe.tasks.python.vision.drawing_utils", "mediapipe.tasks.python.vision.drawing_styles"
+    })  # fmt: skip
+
+    def find_spec(self, name, path, target=None):
+        if name not in self.NAMES:
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(name, path)
+        if spec is not None and spec.loader is not None:
+            spec.loader = importlib.util.LazyLoader(spec.loader)
+        return spec
+
+
+def import_mediapipe():
+    """`mediapipe.tasks.python.vision`, imported without running its drawing helpers."""
+    if "mediapipe.tasks.python.vision" not in sys.modules:
+        finder = _LazyDrawingHelpers()
+        sys.meta_path.insert(0, finder)
+        try:
+            import mediapipe.tasks.python.vision  # noqa: F401
+        finally:
+            sys.meta_path.remove(finder)
+    from mediapipe.tasks.python import vision
+
+    return vision
+
+
 class PoseEstimator:
     """Wraps a PoseLandmarker in VIDEO running mode.
 
@@ -36,7 +70,8 @@ class PoseEstimator:
         min_detection_confidence: float = 0.5,
         min_tracking_confidence: float = 0.5,
     ) -> None:
-        from mediapipe.tasks.python import BaseOptions, vision
+        vision = import_mediapipe()
+        from mediapipe.tasks.python import BaseOptions
 
         options = vision.PoseLandmarkerOptions(
             base_options=BaseOptions(model_asset_path=str(model_path)),

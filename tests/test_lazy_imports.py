@@ -26,3 +26,25 @@ def test_heavy_libraries_are_not_imported_before_they_are_needed(modules):
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_loading_the_pose_model_does_not_import_matplotlib():
+    """mediapipe's vision package imports matplotlib for drawing helpers posecheck never runs."""
+    code = (
+        "import sys; from posecheck.model_store import resolve_model;"
+        "from posecheck.pose import PoseEstimator;"
+        "PoseEstimator(resolve_model().path).close(); print('matplotlib' in sys.modules)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"
+
+
+def test_mediapipes_drawing_helpers_still_work_when_asked_for():
+    code = (
+        "from posecheck.pose import import_mediapipe; vision = import_mediapipe();"
+        "print(vision.drawing_utils.DrawingSpec.__name__)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "DrawingSpec"
