@@ -31,7 +31,7 @@ def report_screenshot(work: Path) -> Path:
     subprocess.run([*COMMAND, "demo", "--out", str(out), "--no-history"], check=True, capture_output=True)
     options = webdriver.ChromeOptions()
     options.binary_location = "/usr/bin/chromium"
-    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1100,1500"):
+    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1100,2050"):
         options.add_argument(argument)
     driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
     try:
