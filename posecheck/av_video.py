@@ -126,7 +126,10 @@ class VideoFileReader:
             yield image, t
 
     def close(self) -> None:
-        self._frames.close()
+        try:
+            self._frames.close()
+        except ValueError:  # still running in a reader thread that was not stopped: leave it be
+            return
         self._container.close()
 
     def __enter__(self) -> VideoFileReader:

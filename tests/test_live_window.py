@@ -13,16 +13,18 @@ import subprocess
 import sys
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 from xserver import SCREEN, XServer, wait_for_screen
 
 from posecheck.av_video import H264Writer, VideoFileReader
+from posecheck.engine import Checker
 from posecheck.landmarks import LandmarkSequence
 from posecheck.live import LiveSession
 from posecheck.live_window import display_view, fit, render
 from posecheck.model_store import resolve_model
-from posecheck.overlay import OverlayView
+from posecheck.overlay import OverlayView, default_annotators, draw_overlay
 from posecheck.spec import get_spec
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -70,8 +72,7 @@ def test_full_screen_window_pause_key_and_back_to_a_window(xserver, tmp_path):
         window = xserver.window_id("posecheck")
         shot = wait_for_screen(xserver, _picture_fills_the_screen_height)
         assert xserver.window_geometry(window) == SCREEN  # the whole screen, no title bar or toolbar
-        # The overlay is drawn at the window's size: the message banner along the bottom is as wide
-        # as the fitted picture (960 pixels), not the camera's 640.
+        # The message banner along the bottom spans the fitted picture (960 pixels), not 640.
         banner_row = shot[-8, :, :].astype(int)
         coloured = np.abs(banner_row - banner_row.mean(axis=1, keepdims=True)).sum(axis=1) > 60
         assert 900 <= coloured.sum() <= 970
@@ -154,8 +155,6 @@ def test_mirror_flips_the_picture_and_skeleton_for_display_only():
     image = np.zeros((480, 640, 3), np.uint8)
     image[:, :100] = 255
     spec = get_spec("segmental_bridge")
-    from posecheck.engine import Checker
-
     state = Checker(spec).process(_one_pose(100.0, 200.0))[0]
     view = OverlayView(_one_pose(100.0, 200.0), state, spec)
     shown = display_view(view, 2.0, 1280, mirror=True)
@@ -179,3 +178,23 @@ def test_mirror_is_automatic_for_exercises_done_facing_the_camera(tmp_path):
         assert session.mirrored(get_spec("segmental_bridge")) is True
     finally:
         session.source.close()
+
+
+def test_the_overlay_is_drawn_at_the_window_size_not_stretched():
+
+    from posecheck.engine import Checker
+
+    spec = get_spec("segmental_bridge")
+    with VideoFileReader(DEMO) as reader:
+        image, _ = next(iter(reader))
+    pose = _one_pose(300.0, 250.0)
+    pose.visibility[:] = 1.0
+    state = Checker(spec).process(pose)[0]
+    view = OverlayView(pose, state, spec, advice="Turn side-on to the camera")
+    shown = render(image, view, default_annotators(), (1280, 960), mirror=False)
+    big_view = display_view(view, 2.0, 1280, False)
+    drawn_big = draw_overlay(cv2.resize(image, (1280, 960)), big_view, default_annotators())
+    stretched = cv2.resize(draw_overlay(image.copy(), view, default_annotators()), (1280, 960))
+    assert np.array_equal(shown, drawn_big)
+    # a stretched small overlay has soft edges: the sharp one has more pure white text pixels
+    assert (shown.min(axis=2) == 255).sum() > 1.3 * (stretched.min(axis=2) == 255).sum()
