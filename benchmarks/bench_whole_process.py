@@ -77,11 +77,21 @@ def timed(command: list[str], env: dict[str, str]) -> tuple[float, float, subpro
     return elapsed, started_at, result
 
 
-def first_frame_delay(result: subprocess.CompletedProcess, started_at: float) -> float | None:
-    for line in result.stderr.splitlines():
-        if line.startswith("posecheck-timing first-frame "):
-            return float(line.split()[-1]) - started_at
-    return None
+def startup_to_first_frame(clip: Path, out: Path, env: dict[str, str]) -> tuple[float, float]:
+    """(wall seconds, CPU seconds) from the start of `posecheck analyze` to its first frame handed to
+    the model; the process is stopped there. CPU time is what the start-up costs on an idle machine."""
+    command = [sys.executable, "-m", "posecheck.cli", "analyze", str(clip), "--out", str(out), "--no-history"]
+    started_at = time.time()
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        for line in process.stderr:
+            if line.startswith("posecheck-timing first-frame "):
+                _, _, at, cpu = line.split()
+                return float(at) - started_at, float(cpu)
+        sys.exit(f"posecheck analyze ended before its first frame (exit {process.wait()})")
+    finally:
+        process.kill()
+        process.wait()
 
 
 def _seconds(times: list[float]) -> str:
@@ -110,17 +120,14 @@ def main() -> None:
             "--no-history", "--model-variant", args.variant,
         ]  # fmt: skip
         help_cmd = [sys.executable, "-m", "posecheck.cli", "--help"]
-        bare, whole, first = [], [], []
+        bare, whole = [], []
         for _ in range(args.rounds):
             elapsed, _, result = timed(bare_cmd, env)
             assert int(result.stdout.split()[-1]) == frames
             bare.append(elapsed)
-            elapsed, started_at, result = timed(analyze_cmd, env)
-            whole.append(elapsed)
-            delay = first_frame_delay(result, started_at)
-            if delay is not None:
-                first.append(delay)
+            whole.append(timed(analyze_cmd, env)[0])
         helps = [timed(help_cmd, env)[0] for _ in range(5)]
+        starts = [startup_to_first_frame(DEMO, Path(tmp) / "start", env) for _ in range(5)]
 
     a = frames / statistics.mean(bare)
     b = frames / statistics.mean(whole)
@@ -131,8 +138,10 @@ def main() -> None:
     print(f"    ratio b/a                     : {b / a:6.2f}   (target >= 0.9)")
     help_s = statistics.median(helps)
     print(f"start-up: posecheck --help        : {help_s:6.2f} s  (median of 5; target < 1.5 s)")
-    if first:
-        print(f"start-up: analyze to first frame  : {statistics.median(first):6.2f} s  (target < 1.5 s)")
+    wall = statistics.median(s[0] for s in starts)
+    cpu = statistics.median(s[1] for s in starts)
+    print(f"start-up: analyze to first frame  : {wall:6.2f} s  (median of 5; CPU {cpu:.2f} s; target 1.5 s)")
+    print(f"load average at the end           : {os.getloadavg()[0]:6.2f}  (on {os.cpu_count()} cores)")
 
 
 if __name__ == "__main__":
