@@ -158,7 +158,7 @@ def analyze(
                     advice = None
                     if state.phase in ("not_visible", "setup"):
                         advice = setup_advice(pose, brightness(frame.image), spec)
-                    writer.write((frame.image, OverlayView(pose, state, spec, advice=advice)))
+                    writer.write((frame.image, OverlayView(pose, state, spec, advice=advice)), frame.t)
                 # recorded once written: a stop that comes while the writer's queue is full (the
                 # likeliest moment) leaves the report and the video with the same frames
                 recorder.add(pose)

@@ -80,6 +80,21 @@ HeadlessOption = Annotated[
 SpeakOption = Annotated[
     bool, typer.Option("--speak", help="Say rep counts and form messages aloud (offline).")
 ]
+FullscreenOption = Annotated[
+    bool, typer.Option("--fullscreen", help="Start the window full screen (the f key toggles it).")
+]
+
+
+class Mirror(StrEnum):
+    auto = "auto"
+    on = "on"
+    off = "off"
+
+
+MirrorOption = Annotated[
+    Mirror,
+    typer.Option("--mirror", help="Show the picture mirrored; auto = for exercises done facing the camera."),
+]
 
 
 def _version(value: bool) -> None:
@@ -319,6 +334,8 @@ def live(
         bool, typer.Option("--record", help="Also save the coached session as a video.")
     ] = False,
     headless: HeadlessOption = False,
+    fullscreen: FullscreenOption = False,
+    mirror: MirrorOption = Mirror.auto,
     speak: SpeakOption = False,
     side: Annotated[
         Side, typer.Option("--side", help="Body side to check; auto = the side facing the camera.")
@@ -335,10 +352,10 @@ def live(
 
     Shows the picture with your skeleton, the rep count against the program's dose, the hold timer
     and form messages. Nothing is counted until you have held the start position through a short
-    countdown. Keys: p pause, r restart set, s switch side, n next exercise, q quit. Every way of
-    ending writes the session report.
+    countdown. Keys: p pause, r restart set, s switch side, n next exercise, f full screen, q quit.
+    Every way of ending writes the session report.
 
-    Example: posecheck live --exercise segmental_bridge --camera 0 --record
+    Example: posecheck live --exercise segmental_bridge --camera 0 --record --fullscreen
     """
     import time as _time
 
@@ -363,6 +380,8 @@ def live(
         speak=speak,
         side=side.value,
         max_seconds=max_seconds,
+        fullscreen=fullscreen,
+        mirror=mirror.value,
     )
     if session.speaker.problem:
         err_console.print(f"[yellow]Note: {session.speaker.problem}.[/]")
@@ -456,6 +475,8 @@ def program(
     camera: CameraOption = "0",
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Folder for the reports.")] = None,
     headless: HeadlessOption = False,
+    fullscreen: FullscreenOption = False,
+    mirror: MirrorOption = Mirror.auto,
     speak: SpeakOption = False,
     config: Annotated[
         Path | None,
@@ -501,7 +522,7 @@ def program(
     out_dir = prepare_out_dir(out or Path("posecheck-out") / _time.strftime("program-%Y%m%d-%H%M%S"))
     session = LiveSession(
         todo, camera, resolve_model(model, model_variant.value), out_dir, headless=headless, speak=speak,
-        stop_at_dose=True, rest_s=settings.rest_between_sets_s,
+        stop_at_dose=True, rest_s=settings.rest_between_sets_s, fullscreen=fullscreen, mirror=mirror.value,
     )  # fmt: skip
     outcome = session.run()
     with stop_signals.finishing():
@@ -661,11 +682,12 @@ def report(
     target = out or Path("posecheck-out") / f"session-{session}.html"
     target.parent.mkdir(parents=True, exist_ok=True)
     document = render_html(
-        stored["report"], spec, Path(video) if video else None, sessions, load_config().mastery_quality
-    )
+        stored["report"], spec, Path(video) if video else None, sessions, load_config().mastery_quality,
+        page_dir=target.parent,
+    )  # fmt: skip
     console.print(f"Report: {write_html(target, document)}")
     if video and not Path(video).is_file():
-        console.print(f"[yellow]The annotated video {video} is gone: the report has no key frames.[/]")
+        console.print(f"[yellow]The annotated video {video} is gone: no video or key frames shown.[/]")
 
 
 def _spec_of_session(session_id: int, report: dict, spec_paths: list[Path] | None):

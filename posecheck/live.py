@@ -5,7 +5,8 @@ the main loop runs pose -> checker -> overlay on it and shows the picture in a w
 headless, only records). A video file can stand in for the camera: it is played at its real
 frame rate, dropping frames when the loop falls behind, as a camera would.
 
-Keys: p or space pause/resume, r restart the set, s switch side, n next exercise, q or Esc quit.
+Keys: p or space pause/resume, r restart the set, s switch side, n next exercise, f full screen,
+q or Esc quit. The window (live_window.py) is drawn at its own size, mirrored for front views.
 Every way of ending (quit, Ctrl-C, SIGTERM or SIGHUP, closing the window, the camera
 disappearing, a failure in the capture or recording thread) writes the report of each set done
 so far, and the recording when asked for; `raise_if_failed()` then says what failed.
@@ -27,6 +28,7 @@ from posecheck.disk_space import disk_full_error, is_disk_full
 from posecheck.engine import Checker, FrameState
 from posecheck.errors import BackgroundFailure, RunStopped, UserError
 from posecheck.guidance import brightness, setup_advice
+from posecheck.live_window import LiveWindow, check_display, render
 from posecheck.model_store import ModelInfo
 from posecheck.overlay import OverlayView, default_annotators, draw_overlay
 from posecheck.person_lock import PeopleWatch, PersonLock
@@ -37,8 +39,7 @@ from posecheck.spec import ExerciseSpec
 from posecheck.speech import Speaker
 from posecheck.video_io import BackgroundVideoWriter
 
-WINDOW = "posecheck"
-CONTROLS = "keys: p pause  r restart set  s switch side  n next exercise  q quit"
+CONTROLS = "keys: p pause  r restart set  s switch side  n next exercise  f full screen  q quit"
 STALL_TIMEOUT_S = 3.0  # no new frame for this long: the camera has stopped
 
 
@@ -154,11 +155,16 @@ class LiveSession:
         max_seconds: float | None = None,
         stop_at_dose: bool = False,
         rest_s: float = 0.0,
+        fullscreen: bool = False,
+        mirror: str = "auto",
     ) -> None:
         """`stop_at_dose` (a program session): when a set reaches the program's dose, show its
-        quality, rest `rest_s` seconds and go on to the next exercise; end after the last."""
+        quality, rest `rest_s` seconds and go on to the next exercise; end after the last.
+        `mirror`: "auto" mirrors the window for exercises that face the camera, "on", "off"."""
         if not specs:
             raise UserError("No exercise to coach.")
+        if not headless:
+            check_display()
         self.specs = specs
         self.model = model
         self.out_dir = out_dir
@@ -181,6 +187,13 @@ class LiveSession:
         self.annotators = default_annotators(specs[0].start.hold_s)
         self.lock = PersonLock()  # never another person's landmarks
         self._exercise_index = 0
+        self.fullscreen = fullscreen
+        self.mirror = mirror
+        self.window: LiveWindow | None = None
+
+    def mirrored(self, spec: ExerciseSpec) -> bool:
+        """Whether the window shows this exercise mirrored (the checker never sees a mirror)."""
+        return self.mirror == "on" or (self.mirror == "auto" and spec.view in ("front", "either"))
 
     # --- helpers ---------------------------------------------------------------------------
 
@@ -210,6 +223,8 @@ class LiveSession:
                 return current, "quit"
             self._exercise_index += 1
             current = self._new_set()
+        elif char == "f" and self.window is not None:
+            self.window.toggle_fullscreen()
         return current, None
 
     def _dose_done(self, record: SetRecord, state: FrameState) -> bool:
@@ -243,6 +258,9 @@ class LiveSession:
         from posecheck.pose import PoseEstimator
 
         estimator = PoseEstimator(self.model.path)
+        if not self.headless:
+            self.window = LiveWindow(self.source.size, fullscreen=self.fullscreen)
+        window = self.window
         writer = None
         files = self.files
         if self.record:
@@ -270,10 +288,11 @@ class LiveSession:
                 if resting_until is not None:  # between exercises of a program: nothing is counted
                     left = resting_until - time.monotonic()
                     if left > 0:
-                        image = _rest_screen(frame.image, f"Rest {left:4.0f} s", rest_text)
-                        if not self.headless:
-                            cv2.imshow(WINDOW, image)
-                            if chr(cv2.waitKey(1) & 0xFF).lower() in ("q", "\x1b"):
+                        if window is not None:
+                            mirror = self.mirrored(current.spec)
+                            picture = render(frame.image, None, [], window.area(), mirror)
+                            window.show(_rest_screen(picture, f"Rest {left:4.0f} s", rest_text))
+                            if chr(window.key() & 0xFF).lower() in ("q", "\x1b"):
                                 ended_by = "quit"
                                 break
                         continue
@@ -307,7 +326,13 @@ class LiveSession:
                     status=status,
                     controls=None if self.headless else CONTROLS,
                 )
-                image = draw_overlay(frame.image, view, self.annotators)
+                if window is not None:  # drawn at the window's size, before the frame is drawn on below
+                    mirror = self.mirrored(current.spec)
+                    picture = render(frame.image, view, self.annotators, window.area(), mirror)
+                    if self.paused:
+                        picture = _rest_screen(picture, "Paused", "press p or space to go on")
+                if window is None or writer is not None:
+                    image = draw_overlay(frame.image, view, self.annotators)
                 self.latencies.append((time.monotonic() - captured.captured_at) * 1000.0)
                 self._speak_changes(previous_state, state)
                 previous_state = state
@@ -316,10 +341,10 @@ class LiveSession:
                     for _ in range(max(1, due - written)):
                         writer.write(image)
                         written += 1
-                if not self.headless:
-                    cv2.imshow(WINDOW, image)
-                    key = cv2.waitKey(1)
-                    if cv2.getWindowProperty(WINDOW, cv2.WND_PROP_VISIBLE) < 1:
+                if window is not None:
+                    window.show(picture)
+                    key = window.key()
+                    if window.closed():
                         ended_by = "window_closed"
                         break
                     current, action = self._handle_key(key, current)
@@ -358,8 +383,8 @@ class LiveSession:
                         if self.failure is None:
                             self.failure = BackgroundFailure(writer.failed_task, writer.error)
                             ended_by = "error" if ended_by == "source_ended" else ended_by
-                if not self.headless:
-                    cv2.destroyAllWindows()
+                if window is not None:
+                    window.close()
                 self.speaker.close()
                 reports = self._write_reports(files, ended_by)
         elapsed = time.monotonic() - start

@@ -6,7 +6,12 @@ The only module that imports mediapipe. Each frame's result becomes a one-frame
 
 from __future__ import annotations
 
+import importlib.abc
+import importlib.machinery
+import importlib.util
 import os
+import sys
+import time
 from pathlib import Path
 
 import cv2
@@ -19,6 +24,37 @@ from posecheck.quiet import quiet_native_stderr
 # MediaPipe/TFLite print start-up chatter on stderr; keep the terminal readable.
 os.environ.setdefault("GLOG_minloglevel", "2")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+class _LazyDrawingHelpers(importlib.abc.MetaPathFinder):
+    """Loads mediapipe's drawing helpers only when used: they import matplotlib.pyplot (0.5-0.7 s of
+    start-up), and posecheck draws with OpenCV, so normally they are never run."""
+
+    NAMES = frozenset({
+        "mediapipe.tasks.python.vision.drawing_utils", "mediapipe.tasks.python.vision.drawing_styles"
+    })  # fmt: skip
+
+    def find_spec(self, name, path, target=None):
+        if name not in self.NAMES:
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(name, path)
+        if spec is not None and spec.loader is not None:
+            spec.loader = importlib.util.LazyLoader(spec.loader)
+        return spec
+
+
+def import_mediapipe():
+    """`mediapipe.tasks.python.vision`, imported without running its drawing helpers."""
+    if "mediapipe.tasks.python.vision" not in sys.modules:
+        finder = _LazyDrawingHelpers()
+        sys.meta_path.insert(0, finder)
+        try:
+            import mediapipe.tasks.python.vision  # noqa: F401
+        finally:
+            sys.meta_path.remove(finder)
+    from mediapipe.tasks.python import vision
+
+    return vision
 
 
 class PoseEstimator:
@@ -34,7 +70,8 @@ class PoseEstimator:
         min_detection_confidence: float = 0.5,
         min_tracking_confidence: float = 0.5,
     ) -> None:
-        from mediapipe.tasks.python import BaseOptions, vision
+        vision = import_mediapipe()
+        from mediapipe.tasks.python import BaseOptions
 
         options = vision.PoseLandmarkerOptions(
             base_options=BaseOptions(model_asset_path=str(model_path)),
@@ -61,6 +98,9 @@ class PoseEstimator:
         """Landmarks of the most prominent person in one BGR frame taken at `t` seconds."""
         import mediapipe as mp
 
+        if self._frames_seen == 0 and os.environ.get("POSECHECK_TIMING"):  # for benchmarks/
+            cpu = time.process_time()  # the process's CPU time so far: start-up less the machine's load
+            print(f"posecheck-timing first-frame {time.time():.6f} {cpu:.3f}", file=sys.stderr, flush=True)
         height, width = image_bgr.shape[:2]
         timestamp_ms = max(int(round(t * 1000.0)), self._last_ms + 1)
         self._last_ms = timestamp_ms

@@ -54,8 +54,9 @@ def record_and_render(
                 f"`posecheck history --import {files['report']}`."
             )
     document = render_html(
-        report, spec, files.get("annotated video"), sessions, (config or load_config()).mastery_quality
-    )
+        report, spec, files.get("annotated video"), sessions, (config or load_config()).mastery_quality,
+        page_dir=html_path.parent,
+    )  # fmt: skip
     try:
         write_html(html_path, document)
     except OSError as exc:

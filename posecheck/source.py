@@ -1,11 +1,13 @@
 """Frame sources: a video file or a camera, both yielding frames with their timestamps.
 
-A source is an iterator of `Frame`s. Timestamps come from the file's own presentation times
-(OpenCV's CAP_PROP_POS_MSEC), not from a frame counter, and are made strictly increasing
-as MediaPipe's VIDEO mode requires. Timing that cannot be right (a header frame rate of 0 or
-thousands, timestamps jumping by seconds between frames) is replaced by the frame counter, and
-a file that ends before the frames its header announces is marked `stopped_early`; both are
-said in `warnings`. FFmpeg's own decoder messages are kept off the terminal.
+A source is an iterator of `Frame`s. A file's timestamps are its own presentation times
+(decoded by PyAV, so a variable-frame-rate video keeps its real timing, and a rotation flag is
+applied), not a frame counter, and are made strictly increasing as MediaPipe's VIDEO mode
+requires. Timing that cannot be right (a header frame rate of 0 or thousands, timestamps
+jumping by seconds between frames) is replaced by the frame counter, and a file that ends
+before the frames its header announces, or breaks part-way, is marked `stopped_early`; both
+are said in `warnings`. Cameras are read with OpenCV; FFmpeg's own messages are kept off the
+terminal.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from posecheck.av_video import VideoFileReader
 from posecheck.errors import UserError
 from posecheck.quiet import quiet_native_stderr
 
@@ -65,7 +68,7 @@ class FrameSource:
 
 
 class VideoFileSource(FrameSource):
-    """Frames of a video file decoded by OpenCV."""
+    """Frames of a video file decoded by PyAV (see av_video.py), upright, at their own times."""
 
     def __init__(self, path: Path) -> None:
         path = Path(path)
@@ -76,27 +79,14 @@ class VideoFileSource(FrameSource):
             raise UserError(f"{path} is a folder, not a video file. Pass the path of a video.")
         if path.stat().st_size == 0:
             raise UserError(f"{path} is empty (0 bytes). Record or copy the video again.")
-        with quiet_native_stderr():
-            self._capture = cv2.VideoCapture(str(path))
-            ok, first = self._capture.read() if self._capture.isOpened() else (False, None)
-        if not self._capture.isOpened():
-            raise UserError(
-                f"Cannot decode {path} as a video. Is it a video file (e.g. MP4, MOV, AVI)? "
-                "Try converting it to MP4 (H.264) and run again."
-            )
-        if not ok or first is None:
-            self._capture.release()
-            raise UserError(
-                f"{path} has no video frames that can be decoded. Check that the file plays "
-                "in a video player, or convert it to MP4 and try again."
-            )
-        self._first = first
-        height, width = first.shape[:2]
-        self.size = (width, height)
+        self._reader = VideoFileReader(path)
+        self.size = self._reader.size
+        self.frame_count = self._reader.frame_count
+        self.rotation = self._reader.rotation
         self.warnings = []
-        fps = self._capture.get(cv2.CAP_PROP_FPS)
-        plausible = bool(fps) and PLAUSIBLE_FPS[0] <= fps <= PLAUSIBLE_FPS[1]
-        self.fps = float(fps) if plausible else 30.0
+        fps = self._reader.declared_fps
+        plausible = PLAUSIBLE_FPS[0] <= fps <= PLAUSIBLE_FPS[1]
+        self.fps = fps if plausible else 30.0
         self._counter_times = not plausible  # the container's times follow the same broken header
         if not plausible:
             self.warnings.append(
@@ -104,21 +94,22 @@ class VideoFileSource(FrameSource):
                 "were ignored and 30 fps assumed, so times and hold lengths may be off. Re-encode the "
                 "video (e.g. export it again from the phone) for exact timing."
             )
-        count = int(self._capture.get(cv2.CAP_PROP_FRAME_COUNT))
-        self.frame_count = count if count > 0 else None
-        self._first_t = self._position_seconds()
-
-    def _position_seconds(self) -> float:
-        return self._capture.get(cv2.CAP_PROP_POS_MSEC) / 1000.0
 
     def __iter__(self) -> Iterator[Frame]:
         frame_interval = 1.0 / self.fps
         last_t = -np.inf
         index = 0
-        image = self._first
-        t = self._first_t
         jumps, offset = 0, 0.0
-        while image is not None:
+        frames = iter(self._reader)
+        while True:
+            try:
+                image, t = next(frames)
+            except StopIteration:
+                break
+            except UserError as exc:  # damaged part-way: keep what was read, say where it broke
+                self.stopped_early = True
+                self.warnings.append(f"{exc} The report covers the {index} frames before it.")
+                break
             if self._counter_times:
                 t = index * frame_interval
             else:
@@ -133,16 +124,12 @@ class VideoFileSource(FrameSource):
             yield Frame(image=image, t=t, index=index)
             last_t = t
             index += 1
-            ok, image = self._capture.read()
-            if not ok:
-                break
-            t = self._position_seconds()
         if jumps:
             self.warnings.append(
                 f"The video's timestamps jumped by more than {MAX_FRAME_GAP_S:g} s between two frames "
                 f"{jumps} time(s); each jump was replaced by one frame interval."
             )
-        if self.frame_count and index < CUT_SHORT_SHARE * self.frame_count:
+        if not self.stopped_early and self.frame_count and index < CUT_SHORT_SHARE * self.frame_count:
             self.stopped_early = True
             self.warnings.append(
                 f"The video ended after {index} of the {self.frame_count} frames its header announces: "
@@ -151,7 +138,7 @@ class VideoFileSource(FrameSource):
             )
 
     def close(self) -> None:
-        self._capture.release()
+        self._reader.close()
 
 
 class CameraSource(FrameSource):

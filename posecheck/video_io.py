@@ -1,7 +1,7 @@
 """Background threads that decode ahead and encode behind, so the pose model is never kept waiting.
 
-OpenCV releases the GIL while it decodes and encodes, so on two cores these overlap with
-the model's inference. Whatever a thread raises reaches the main thread as a
+PyAV (FFmpeg) releases the GIL while it decodes and encodes, so on two cores these overlap
+with the model's inference. Whatever a thread raises reaches the main thread as a
 `BackgroundFailure` (on the next read or write, or from `raise_if_failed`), so a run stops
 instead of waiting forever on a dead thread; no call here blocks without a way out.
 """
@@ -16,12 +16,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 
+from posecheck.av_video import H264Writer, frames_in
 from posecheck.disk_space import disk_full_error, free_bytes
 from posecheck.errors import BackgroundFailure, UserError
-from posecheck.quiet import quiet_native_stderr
 from posecheck.source import Frame, FrameSource
 
 _END = object()
@@ -82,7 +81,8 @@ class PrefetchingReader:
 
 
 class BackgroundVideoWriter:
-    """Writes an MP4 (MPEG-4 Part 2, 'mp4v') in a background thread; same size and rate as the input.
+    """Writes an H.264 MP4 (see av_video.H264Writer) in a background thread; same size and rate
+    as the input, each picture at its source time.
 
     `render`, if given, turns each written item into the image to encode (e.g. draws the
     overlay), so that work also runs beside the pose model instead of before it.
@@ -112,12 +112,17 @@ class BackgroundVideoWriter:
         self._pixels = size[0] * size[1]
         self._task = "encoding the video"
         self._render = render
-        self._writer = cv2.VideoWriter(str(self.partial_path), cv2.VideoWriter_fourcc(*"mp4v"), fps, size)
-        if not self._writer.isOpened():
+        free = free_bytes(self.path.parent)
+        if free is not None and free < self.DISK_RESERVE_BYTES:  # say so before analysing anything
+            raise disk_full_error(self.path.parent, None, "Nothing was analysed.")
+        try:
+            self._writer = H264Writer(self.partial_path, fps, size)
+        except UserError:
             self.partial_path.unlink(missing_ok=True)
             if (free_bytes(self.path.parent) or 0) < self.DISK_RESERVE_BYTES:
-                raise disk_full_error(self.path.parent, None, "Nothing was analysed.")
-            raise UserError(f"Cannot write the annotated video {path}: check the --out folder is writable.")
+                raise disk_full_error(self.path.parent, None, "Nothing was analysed.") from None
+            message = f"Cannot write the annotated video {path}: check the --out folder is writable."
+            raise UserError(message) from None
         self._queue: queue.Queue = queue.Queue(maxsize=depth)
         self._thread = threading.Thread(target=self._run, name="video-writer", daemon=True)
         self._thread.start()
@@ -128,21 +133,27 @@ class BackgroundVideoWriter:
                 item = self._queue.get()
                 if item is _END:
                     break
+                item, t = item
                 if self._render is not None:
                     self._task = "drawing the overlay"
                     item = self._render(item)
                 self._task = "encoding the video"
-                self._writer.write(item)
+                self._writer.write(item, t)
                 self.frames_written += 1
                 if self.frames_written % self.DISK_CHECK_EVERY == 0:
                     self._check_space()
         except BaseException as exc:  # handed to the main thread by write() / raise_if_failed()
             self.error = exc
         finally:
-            self._writer.release()
+            try:
+                self._writer.release()  # flushes the encoder: may meet the full disk too
+            except BaseException as exc:
+                if self.error is None:
+                    self._task = "finishing the video"
+                    self.error = exc
 
     def _check_space(self) -> None:
-        """Stop with ENOSPC while the disk still has room for the report (OpenCV would not say)."""
+        """Stop with ENOSPC while the disk still has room for the report (the encoder would not say)."""
         try:
             measured = os.path.getsize(self.partial_path) / self.frames_written
         except OSError:
@@ -162,12 +173,13 @@ class BackgroundVideoWriter:
         if self.error is not None:
             raise BackgroundFailure(self._task, self.error) from self.error
 
-    def write(self, item: Any) -> None:
-        """Queue one item; raises BackgroundFailure once the thread has failed (never blocks on it)."""
+    def write(self, item: Any, t: float | None = None) -> None:
+        """Queue one picture (or item to render) shown at `t` seconds (default: the next frame
+        time); raises BackgroundFailure once the thread has failed (never blocks on it)."""
         while True:
             self.raise_if_failed()
             try:
-                self._queue.put(item, timeout=0.1)
+                self._queue.put((item, t), timeout=0.1)
                 return
             except queue.Full:
                 continue
@@ -200,10 +212,4 @@ class BackgroundVideoWriter:
         """The finished file opens and holds every frame written (a truncated MP4 does not)."""
         if self.frames_written == 0:
             return self.partial_path.is_file()
-        with quiet_native_stderr():
-            capture = cv2.VideoCapture(str(self.partial_path))
-            try:
-                count = int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) if capture.isOpened() else 0
-            finally:
-                capture.release()
-        return count >= self.frames_written
+        return frames_in(self.partial_path) >= self.frames_written

@@ -97,7 +97,8 @@ def test_demo_writes_the_html_report_and_stores_the_session(demo_run):
     assert page.startswith("<!doctype html>") and "Segmental bridge" in page
     assert page.count("data:image/png;base64,") >= 2  # metric plot and quality trend
     assert "data:image/jpeg;base64," in page  # key frame of the faulty rep
-    assert "Lift your hips higher" in page and page.count("<tr>") == 1 + 3  # header + 3 reps
+    assert "Lift your hips higher" in page and page.count("<tr data-seek=") == 3  # a row per rep
+    assert "src='bridge_side_demo.annotated.mp4'" in page  # the video beside the page, linked by name
     assert "http://" not in page and "https://" not in page  # self-contained
     assert "Saved in your history as session 1" in result.stdout
     listed = run_cli("history", env=DEMO_DATA)

@@ -116,7 +116,7 @@ def test_a_truncated_landmark_file_is_one_line(tmp_path, keep):
 def test_the_program_config_reaches_the_html_report(tmp_path, monkeypatch):
     seen = {}
 
-    def fake_render(report, spec, video, sessions, mastery_quality):
+    def fake_render(report, spec, video, sessions, mastery_quality, **_options):
         seen["mastery_quality"] = mastery_quality
         return "<html></html>"
 
@@ -150,28 +150,21 @@ def test_each_exercise_of_a_program_session_counts_down_its_own_start_hold(tmp_p
     assert holds == [first.start.hold_s, 4.5]
 
 
-class JumpingCapture:
-    """Stands in for cv2.VideoCapture: 60 frames at 30 fps whose timestamps jump 1000 s at frame 30."""
+class JumpingReader:
+    """Stands in for the PyAV reader: 60 frames at 30 fps whose timestamps jump 1000 s at frame 30."""
 
-    def __init__(self) -> None:
-        self.index = 0
+    def __iter__(self):
+        for index in range(60):
+            yield np.zeros((8, 8, 3), np.uint8), index / 30.0 + (1000.0 if index >= 30 else 0.0)
 
-    def read(self):
-        self.index += 1
-        return (self.index <= 60, np.zeros((8, 8, 3), np.uint8) if self.index <= 60 else None)
-
-    def get(self, prop):
-        jump = 1000.0 if self.index > 30 else 0.0
-        return ((self.index - 1) / 30.0 + jump) * 1000.0
-
-    def release(self) -> None:
+    def close(self) -> None:
         pass
 
 
 def test_timestamps_that_jump_by_seconds_are_replaced_and_said(tmp_path):
     source = VideoFileSource(write_clip(tmp_path / "ok.mp4", fps=30, frames=5))
-    source._capture, source._first_t, source.frame_count = JumpingCapture(), 0.0, None
-    source._first = source._capture.read()[1]
+    source.close()
+    source._reader, source.frame_count = JumpingReader(), None
     times = [frame.t for frame in source]
     assert len(times) == 60 and times[-1] == pytest.approx(59 / 30, abs=1e-6)  # seconds, not 1000+
     assert np.allclose(np.diff(times), 1 / 30)  # seconds: the spacing after the jump is kept
