@@ -146,7 +146,7 @@ def main() -> None:
     b_cpu = statistics.mean(whole_cpu) / frames * 1000
     cpu_ratio = a_cpu / b_cpu
     print(f"CPU a frame, all threads : (a) {a_cpu:5.1f} ms, (b) {b_cpu:5.1f} ms, a/b {cpu_ratio:.2f}")
-    print("    (the model alone keeps about two cores busy: on an idle 2-core machine b/a tends to a/b)")
+    print("    (CPU time is disturbed less than wall time by other processes on a shared machine)")
     help_s = statistics.median(helps)
     print(f"start-up: posecheck --help        : {help_s:6.2f} s  (median of 5; target < 1.5 s)")
     wall = statistics.median(s[0] for s in starts)
