@@ -135,7 +135,8 @@ class PeopleCounter:
     """
 
     def __init__(self, model_path: Path, min_detection_confidence: float = 0.5) -> None:
-        from mediapipe.tasks.python import BaseOptions, vision
+        vision = import_mediapipe()
+        from mediapipe.tasks.python import BaseOptions
 
         options = vision.PoseLandmarkerOptions(
             base_options=BaseOptions(model_asset_path=str(model_path)),
