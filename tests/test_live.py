@@ -93,7 +93,8 @@ def test_camera_stopping_mid_session_still_writes_the_report(tmp_path, model, mo
     report = json.loads((tmp_path / "segmental_bridge.report.json").read_text())
     assert report["source_stopped_early"] is True and report["complete"] is False
     assert report["summary"]["reps"] == 1
-    assert 300 <= report["input"]["frames"] <= 400  # a live loop may drop a few frames
+    # a live loop keeps only the newest frame: on a loaded machine it drops some (276 of 400 seen)
+    assert 200 <= report["input"]["frames"] <= 400
 
 
 @pytest.mark.e2e
