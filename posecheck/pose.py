@@ -57,6 +57,37 @@ def import_mediapipe():
     return vision
 
 
+def create_landmarker(
+    model_path: Path,
+    mode: str,
+    num_poses: int,
+    min_detection_confidence: float = 0.5,
+    min_tracking_confidence: float = 0.5,
+):
+    """A PoseLandmarker in `mode` ("VIDEO" or "IMAGE"); one clear line if the model will not load."""
+    vision = import_mediapipe()
+    from mediapipe.tasks.python import BaseOptions
+
+    options = vision.PoseLandmarkerOptions(
+        base_options=BaseOptions(model_asset_path=str(model_path)),
+        running_mode=getattr(vision.RunningMode, mode),
+        num_poses=num_poses,
+        min_pose_detection_confidence=min_detection_confidence,
+        min_pose_presence_confidence=min_detection_confidence,
+        min_tracking_confidence=min_tracking_confidence,
+    )
+    try:
+        with quiet_native_stderr():
+            return vision.PoseLandmarker.create_from_options(options)
+    except (RuntimeError, ValueError, OSError) as exc:
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise UserError(
+            f"Cannot load the pose model {model_path} ({first_line}). The file may be "
+            "corrupt or not a PoseLandmarker bundle: pass a pose_landmarker_*.task file "
+            "with --model, or run `posecheck model` to see which file is used."
+        ) from exc
+
+
 class PoseEstimator:
     """Wraps a PoseLandmarker in VIDEO running mode.
 
@@ -70,27 +101,9 @@ class PoseEstimator:
         min_detection_confidence: float = 0.5,
         min_tracking_confidence: float = 0.5,
     ) -> None:
-        vision = import_mediapipe()
-        from mediapipe.tasks.python import BaseOptions
-
-        options = vision.PoseLandmarkerOptions(
-            base_options=BaseOptions(model_asset_path=str(model_path)),
-            running_mode=vision.RunningMode.VIDEO,
-            num_poses=1,
-            min_pose_detection_confidence=min_detection_confidence,
-            min_pose_presence_confidence=min_detection_confidence,
-            min_tracking_confidence=min_tracking_confidence,
+        self._landmarker = create_landmarker(
+            model_path, "VIDEO", 1, min_detection_confidence, min_tracking_confidence
         )
-        try:
-            with quiet_native_stderr():
-                self._landmarker = vision.PoseLandmarker.create_from_options(options)
-        except (RuntimeError, ValueError, OSError) as exc:
-            first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise UserError(
-                f"Cannot load the pose model {model_path} ({first_line}). The file may be "
-                "corrupt or not a PoseLandmarker bundle: pass a pose_landmarker_*.task file "
-                "with --model, or run `posecheck model` to see which file is used."
-            ) from exc
         self._last_ms = -1
         self._frames_seen = 0
 
@@ -135,18 +148,7 @@ class PeopleCounter:
     """
 
     def __init__(self, model_path: Path, min_detection_confidence: float = 0.5) -> None:
-        vision = import_mediapipe()
-        from mediapipe.tasks.python import BaseOptions
-
-        options = vision.PoseLandmarkerOptions(
-            base_options=BaseOptions(model_asset_path=str(model_path)),
-            running_mode=vision.RunningMode.IMAGE,
-            num_poses=2,
-            min_pose_detection_confidence=min_detection_confidence,
-            min_pose_presence_confidence=min_detection_confidence,
-        )
-        with quiet_native_stderr():
-            self._landmarker = vision.PoseLandmarker.create_from_options(options)
+        self._landmarker = create_landmarker(model_path, "IMAGE", 2, min_detection_confidence)
 
     def count(self, image_bgr: np.ndarray) -> int:
         import mediapipe as mp
